@@ -1,0 +1,42 @@
+# Two commands matter: `make demo` and `make test`. Both set everything up and are idempotent.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+
+.PHONY: help venv services migrate demo test lint bench requirements
+
+help: ## Show the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --disable-pip-version-check uv
+	$(VENV)/bin/uv pip install -q --python $(PY) -r requirements.txt
+	$(VENV)/bin/uv pip install -q --python $(PY) --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP) ## Create .venv with the pinned requirements
+
+services: venv ## Make Postgres and Redis reachable (install/start Debian packages if needed)
+	bash scripts/ensure_services.sh
+
+migrate: services ## Create the database and apply migrations
+	$(PY) -m dialer migrate
+
+demo: migrate ## Set up and run the demo night end to end
+	$(PY) -m sim.demo
+
+test: migrate ## Set up and run the whole test suite
+	$(PY) -m ruff check .
+	$(PY) -m pytest
+
+lint: venv
+	$(PY) -m ruff check .
+
+bench: migrate ## Run every benchmark and print its figure
+	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+requirements: ## Regenerate requirements.txt from pyproject.toml
+	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.txt --python $(PY)

@@ -1,0 +1,40 @@
+"""Service settings, read once from the environment (and `.env`) so every process agrees on them."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = "postgresql://postgres@127.0.0.1:5432/clinic_dialer"
+    redis_url: str = "redis://127.0.0.1:6379/0"
+    db_pool_min: int = 1
+    db_pool_max: int = 10
+
+    livekit_url: str = "http://127.0.0.1:7880"
+    livekit_api_key: str = "devkey"
+    livekit_api_secret: SecretStr = SecretStr("devsecret-devsecret-devsecret-0000")
+    agent_name: str = "appointment-confirmer"
+
+    openai_api_key: SecretStr | None = None
+    openai_base_url: str | None = None
+    openai_model: str = "gpt-4o-mini"
+    openai_tts_voice: str = "coral"
+    deepgram_api_key: SecretStr | None = None
+
+    operator_api_key: SecretStr | None = None
+    cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+
+    import_max_bytes: int = 20 * 1024 * 1024
+    log_level: str = "INFO"
+    log_json: bool = False
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,14 @@
+"""`python -m dialer`: the admin CLI. Each concern registers its commands here."""
+
+import typer
+
+from dialer.cli import admin
+
+app = typer.Typer(help="Appointment-confirmation dialer: clinic admin, imports, planning, calls.",
+                  no_args_is_help=True, pretty_exceptions_show_locals=False)
+
+app.command("migrate")(admin.migrate)
+app.add_typer(admin.clinic_app, name="clinic")
+app.add_typer(admin.keys_app, name="keys")
+app.add_typer(admin.dnc_app, name="dnc")
+app.add_typer(admin.slots_app, name="slots")

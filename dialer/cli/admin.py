@@ -1,0 +1,176 @@
+"""Clinic administration: migrations, clinics, API keys, DNC, slots."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import typer
+
+from clinic import clinics, dnc, slots
+from clinic.db import connect
+from clinic.migrate import migrate as run_migrations
+from clinic.migrate import status as migration_status
+from clinic.phones import InvalidPhone, mask, to_e164
+from clinic.settings import get_settings
+from dialer.cli.output import JsonOpt, console, emit, fail, table
+
+clinic_app = typer.Typer(help="Add and list clinics.", no_args_is_help=True)
+keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
+dnc_app = typer.Typer(help="Manage the do-not-call list.", no_args_is_help=True)
+slots_app = typer.Typer(help="Manage free appointment slots used for rescheduling.", no_args_is_help=True)
+
+
+def migrate(as_json: bool = JsonOpt) -> None:
+    """Create the database if needed and apply pending migrations (safe to run concurrently)."""
+    url = get_settings().database_url
+    applied = run_migrations(url)
+    result = {"applied": [f"{m.version:04d}_{m.name}" for m in applied], **migration_status(url)}
+    emit(result, as_json, lambda r: console.print(
+        f"applied {len(r['applied'])} migration(s): {', '.join(r['applied']) or 'already up to date'}"))
+
+
+@clinic_app.command("add")
+def clinic_add(
+    slug: str = typer.Option(..., help="Short id used in commands and URLs, e.g. sunrise-family"),
+    name: str = typer.Option(..., help="Clinic name as the agent says it to patients"),
+    timezone: str = typer.Option(..., help="IANA time zone, e.g. America/Chicago"),
+    state: str | None = typer.Option(None, help="US state code; stricter state calling rules apply"),
+    calling_hours: str = typer.Option("09:00-19:00", help="Clinic-time window for calls, HH:MM-HH:MM"),
+    callback_number: str | None = typer.Option(None, help="Number patients call back (said in voicemails)"),
+    transfer_number: str | None = typer.Option(None, help="Front desk number for transfers"),
+    caller_id: str | None = typer.Option(None, help="Caller id shown to patients"),
+    sip_trunk_id: str | None = typer.Option(None, help="LiveKit outbound SIP trunk id"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Add a clinic and print its API key (shown once; only a hash is stored)."""
+    extra = {}
+    try:
+        for field, value in (("callback_number", callback_number), ("transfer_number", transfer_number),
+                             ("caller_id", caller_id)):
+            if value:
+                extra[field] = to_e164(value)
+    except InvalidPhone as exc:
+        fail(f"{field}: {exc}", as_json)
+    if sip_trunk_id:
+        extra["sip_trunk_id"] = sip_trunk_id
+    with connect() as conn:
+        try:
+            row = clinics.create_clinic(conn, slug=slug, name=name, timezone=timezone, state=state,
+                                        calling_hours=calling_hours, **extra)
+        except clinics.ClinicError as exc:
+            fail(str(exc), as_json)
+        key = clinics.create_api_key(conn, row["id"], label="initial")
+        conn.commit()
+    result = {"id": row["id"], "slug": row["slug"], "name": row["name"], "timezone": row["timezone"],
+              "state": row["us_state"], "api_key": key.key}
+    emit(result, as_json, lambda r: console.print(
+        f"clinic [bold]{r['slug']}[/bold] created (id {r['id']}).\n"
+        f"API key (shown once, store it now): [bold]{r['api_key']}[/bold]"))
+
+
+@clinic_app.command("list")
+def clinic_list(as_json: bool = JsonOpt) -> None:
+    """List clinics with their time zone, calling hours and pause state."""
+    with connect() as conn:
+        rows = clinics.list_all(conn)
+    out = [{"id": r["id"], "slug": r["slug"], "name": r["name"], "timezone": r["timezone"],
+            "state": r["us_state"],
+            "calling_hours": f"{r['calling_hours_start']:%H:%M}-{r['calling_hours_end']:%H:%M}",
+            "paused": r["paused_at"] is not None, "paused_reason": r["paused_reason"]} for r in rows]
+    emit({"clinics": out}, as_json, lambda o: table(
+        o["clinics"], ["slug", "name", "timezone", "state", "calling_hours", "paused", "paused_reason"]))
+
+
+@keys_app.command("create")
+def keys_create(
+    clinic: str | None = typer.Option(None, help="Clinic slug; omit with --operator"),
+    operator: bool = typer.Option(False, help="Create a cross-clinic operator key"),
+    label: str = typer.Option("", help="What the key is for"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Create an API key (shown once)."""
+    if bool(clinic) == operator:
+        fail("give exactly one of --clinic SLUG or --operator", as_json)
+    with connect() as conn:
+        try:
+            clinic_id = clinics.get_by_slug(conn, clinic)["id"] if clinic else None
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        key = clinics.create_api_key(conn, clinic_id, label)
+        conn.commit()
+    emit({"id": key.id, "prefix": key.prefix, "api_key": key.key, "clinic": clinic}, as_json,
+         lambda r: console.print(f"API key (shown once): [bold]{r['api_key']}[/bold]"))
+
+
+@keys_app.command("revoke")
+def keys_revoke(prefix: str = typer.Argument(..., help="First 10 characters of the key"),
+                as_json: bool = JsonOpt) -> None:
+    """Revoke a key by its prefix; requests with it get 401 from then on."""
+    with connect() as conn:
+        n = clinics.revoke_api_key(conn, prefix)
+        conn.commit()
+    if n == 0:
+        fail(f"no active key starts with {prefix!r}", as_json)
+    emit({"revoked": n}, as_json, lambda r: console.print(f"revoked {r['revoked']} key(s)"))
+
+
+@dnc_app.command("add")
+def dnc_add(
+    number: str = typer.Argument(..., help="Phone number in any common format"),
+    reason: str = typer.Option(..., help="Why: shown to staff, kept for audits"),
+    clinic: str | None = typer.Option(None, help="Clinic slug; omit for every clinic (global)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Put a number on the do-not-call list (idempotent)."""
+    with connect() as conn:
+        region = "US"
+        clinic_id = None
+        if clinic:
+            try:
+                row = clinics.get_by_slug(conn, clinic)
+            except clinics.ClinicNotFound as exc:
+                fail(str(exc), as_json)
+            clinic_id, region = row["id"], row["country"]
+        try:
+            e164 = to_e164(number, region)
+        except InvalidPhone as exc:
+            fail(f"number: {exc}", as_json)
+        added = dnc.add(conn, e164, clinic_id=clinic_id, reason=reason, source="staff")
+        conn.commit()
+    emit({"phone": mask(e164), "clinic": clinic, "added": added}, as_json, lambda r: console.print(
+        f"{r['phone']} {'added to' if r['added'] else 'was already on'} the do-not-call list"
+        f" ({r['clinic'] or 'all clinics'})"))
+
+
+@slots_app.command("generate")
+def slots_generate(
+    clinic: str = typer.Option(..., help="Clinic slug"),
+    provider: str = typer.Option(..., help="Provider name as on the call list, e.g. 'Dr. Patel'"),
+    from_: str = typer.Option(..., "--from", help="First day, YYYY-MM-DD"),
+    to: str = typer.Option(..., help="Last day, YYYY-MM-DD"),
+    location: str | None = typer.Option(None, help="Office the slots are at"),
+    minutes: int = typer.Option(30, help="Slot length in minutes"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Turn weekday working hours (09:00-17:00, lunch 12-13, clinic time) into free slots."""
+    try:
+        start, end = date.fromisoformat(from_), date.fromisoformat(to)
+    except ValueError:
+        fail("--from and --to must be dates like 2027-03-01", as_json)
+    if end < start:
+        fail("--to is before --from", as_json)
+    if minutes <= 0:
+        fail("--minutes must be positive", as_json)
+    with connect() as conn:
+        try:
+            row = clinics.get_by_slug(conn, clinic)
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        closed = frozenset(row["closed_weekdays"]) | {6, 7}
+        result = slots.generate(conn, clinic_id=row["id"], tz_name=row["timezone"], provider=provider,
+                                start=start, end=end, location=location, slot_minutes=minutes,
+                                closed_weekdays=closed)
+        conn.commit()
+    emit(result, as_json, lambda r: console.print(
+        f"{r['created']} new free slot(s) for {provider} ({r['slots']} in range,"
+        f" {r['linked_to_appointments']} matched existing appointments)"))
