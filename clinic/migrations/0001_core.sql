@@ -198,3 +198,24 @@ CREATE TABLE events (
     data          jsonb NOT NULL DEFAULT '{}'
 );
 CREATE INDEX events_clinic_time ON events (clinic_id, occurred_at DESC);
+
+-- The night's batch: the appointments a clinic will try to reach on one calling day.
+-- Progress (dialed, reached, confirmed, ...) is derived from call_attempts and appointments.
+CREATE TABLE batches (
+    id             bigserial PRIMARY KEY,
+    clinic_id      bigint NOT NULL REFERENCES clinics (id) ON DELETE CASCADE,
+    batch_date     date NOT NULL,              -- the calling day, clinic time
+    built_at       timestamptz NOT NULL DEFAULT now(),
+    planned        integer NOT NULL DEFAULT 0, -- appointments in the batch when it was built
+    paused_at      timestamptz,
+    paused_reason  text,
+    UNIQUE (clinic_id, batch_date)
+);
+
+CREATE TABLE batch_appointments (
+    batch_id        bigint NOT NULL REFERENCES batches (id) ON DELETE CASCADE,
+    appointment_id  bigint NOT NULL REFERENCES appointments (id) ON DELETE CASCADE,
+    added_at        timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (batch_id, appointment_id)
+);
+CREATE INDEX batch_appointments_appointment ON batch_appointments (appointment_id);

@@ -1,0 +1,95 @@
+"""The one source of "now". Production uses the wall clock; tests pin it; the demo runs a whole night
+and calling day in minutes on a simulated clock shared by every process through Redis."""
+
+from __future__ import annotations
+
+import json
+import time as _time
+from datetime import UTC, datetime, timedelta
+from typing import Protocol
+
+import redis
+
+from clinic.settings import get_settings
+
+SIM_CLOCK_KEY = "clinic-dialer:sim-clock"
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Current time, timezone-aware UTC."""
+        ...
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class FixedClock:
+    """A clock tests move by hand."""
+
+    def __init__(self, at: datetime) -> None:
+        if at.tzinfo is None:
+            raise ValueError("FixedClock needs an aware datetime")
+        self._at = at
+
+    def now(self) -> datetime:
+        return self._at
+
+    def set(self, at: datetime) -> None:
+        self._at = at
+
+    def advance(self, delta: timedelta) -> None:
+        self._at += delta
+
+
+class SharedSimClock:
+    """Simulated time = sim_start + (wall - wall_start) * speed, anchored in Redis so the Celery
+    worker, beat, the LiveKit stand-in and the demo driver all read the same instant."""
+
+    def __init__(self, redis_url: str | None = None) -> None:
+        self._redis = redis.Redis.from_url(redis_url or get_settings().redis_url)
+        self._cached: tuple[float, float, float] | None = None
+
+    def start(self, sim_start: datetime, speed: float) -> None:
+        anchor = {"sim": sim_start.timestamp(), "wall": _time.time(), "speed": speed}
+        self._redis.set(SIM_CLOCK_KEY, json.dumps(anchor))
+        self._cached = None
+
+    def jump(self, to: datetime, speed: float | None = None) -> None:
+        """Move simulated time (forward only) and keep running from there."""
+        current = self.now()
+        if to < current:
+            raise ValueError("the simulated clock only moves forward")
+        self.start(to, self._anchor()[2] if speed is None else speed)
+
+    def _anchor(self) -> tuple[float, float, float]:
+        raw = self._redis.get(SIM_CLOCK_KEY)
+        if raw is None:
+            raise RuntimeError("simulated clock not started (run the demo driver, or unset DIALER_CLOCK)")
+        a = json.loads(raw)
+        return a["sim"], a["wall"], a["speed"]
+
+    def now(self) -> datetime:
+        sim, wall, speed = self._anchor()
+        return datetime.fromtimestamp(sim + (_time.time() - wall) * speed, UTC)
+
+
+_clock: Clock | None = None
+
+
+def get_clock() -> Clock:
+    """The process clock: `DIALER_CLOCK=sim` selects the shared simulated clock."""
+    global _clock
+    if _clock is None:
+        import os
+
+        _clock = SharedSimClock() if os.environ.get("DIALER_CLOCK") == "sim" else SystemClock()
+    return _clock
+
+
+def set_clock(clock: Clock | None) -> None:
+    """Inject a clock (tests); None goes back to the environment's choice."""
+    global _clock
+    _clock = clock
