@@ -1,0 +1,1 @@
+"""The LiveKit voice agent that holds the confirmation call."""
