@@ -57,12 +57,15 @@ def import_call_list(
     """Import one uploaded call list for `clinic` (a `clinics` row as a dict).
 
     Commits its own transactions: the report, and the failed upload on a whole-file problem, must be
-    stored whatever the caller does next (pass a connection with no transaction open). Raises
+    stored whatever the caller does next. A transaction the caller left open on `conn` (e.g. the
+    SELECT that loaded the clinic) is committed first, for the same reason. Raises
     WholeFileError (nothing imported; a failed `call_lists` row records why). Row problems never raise:
     they are in the report's `errors`, and the good rows are imported."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     now = now or get_clock().now()
+    if not conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        conn.commit()
     digest = hashlib.sha256(data).hexdigest()
     try:
         parsed = _parse_file(data)
