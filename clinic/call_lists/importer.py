@@ -2,12 +2,13 @@
 
 Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
 1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
-2. in one transaction: validate every row in Python (pure `rows.RowValidator`, memoised phone and date
-   parsing) while streaming the valid ones through COPY into a temp staging table (Postgres ingests on
-   one core while Python validates on the other);
-3. under a per-clinic advisory lock (two uploads of the same file at once must not both count rows as
-   new): a handful of set-based statements upsert patients and appointments, release the slots of moved
-   appointments and re-link slots;
+2. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
+   both count rows as new), in chunks of 20,000 rows: validate in Python (pure `rows.RowValidator`,
+   memoised phone and date parsing), COPY the valid rows into a temp staging table and upsert them with a
+   handful of set-based statements (patients, changed appointments and their slots, new appointments).
+   Chunk k is loaded by a worker thread while chunk k+1 is validated, so Postgres and Python each keep
+   one of the two cores busy;
+3. link booked slots for the whole clinic (clinic.slots.link_booked);
 4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
 
 Idempotency: `appointments.row_hash` is a digest of the imported row, so re-uploading a file leaves
@@ -18,7 +19,9 @@ state (pending, attempts 0, no voicemail) and frees the slot; call history (`cal
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -185,22 +188,75 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
         (clinic_id, filename, source, digest, size, total_rows),
     ).fetchone()
     call_list_id = _id(row)
-    params = {"c": clinic_id, "list": call_list_id, "now": now}
-
+    # One import per clinic until commit: two uploads of the same file at once would otherwise both see
+    # its rows as new (ON CONFLICT below would still prevent duplicates, but the counts would be wrong).
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
     conn.execute("""
         CREATE TEMP TABLE call_list_stage (
             line int PRIMARY KEY, external_id text NOT NULL, patient_name text NOT NULL, phone text NOT NULL,
             starts_at timestamptz NOT NULL, duration_minutes int NOT NULL, provider text, location text,
             timezone text, notes text, row_hash text NOT NULL
         ) ON COMMIT DROP""")
+    conn.execute("""
+        CREATE TEMP TABLE call_list_changed (id bigint, line int, file_moved bool, reset bool, provider_changed bool)
+        ON COMMIT DROP""")
+
+    # Pipeline: while a worker thread loads chunk k into Postgres (COPY + set-based upserts; psycopg
+    # releases the GIL while the server works), this thread validates chunk k+1. The connection is
+    # used by one thread at a time: the next chunk is submitted only after the previous one finished.
+    totals = _ChunkCounts()
+    params = {"c": clinic_id, "list": call_list_id, "now": now}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-list-load") as pool:
+        pending: Future[None] | None = None
+        for chunk in _batched(rows):
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_load_chunk, conn, list(chunk), params, totals)
+        if pending is not None:
+            pending.result()
+
+    linked = slots.link_booked(conn, clinic_id)
+    imported, updated, moved = totals.imported, totals.updated, totals.moved
+    unchanged = outcome.valid - imported - updated
+    errors, rejected = outcome.errors, outcome.rejected
+    conn.execute(
+        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
+        " errors = %s, completed_at = now() WHERE id = %s",
+        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
+    )
+    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
+                  subject_id=call_list_id,
+                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
+                        "moved": moved, "slots_linked": linked, "filename": filename})
+    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
+                        rejected=rejected, errors=errors)
+
+
+_CHUNK_ROWS = 20_000
+
+
+@dataclass
+class _ChunkCounts:
+    imported: int = 0
+    updated: int = 0
+    moved: int = 0
+
+
+def _batched(rows: Iterator[CleanRow]) -> Iterator[tuple[CleanRow, ...]]:
+    """Chunks of _CHUNK_ROWS (itertools.batched arrives in Python 3.12)."""
+    while chunk := tuple(itertools.islice(rows, _CHUNK_ROWS)):
+        yield chunk
+
+
+def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: dict[str, Any],
+                totals: _ChunkCounts) -> None:
+    """Stage one chunk of valid rows and upsert it. External ids are unique across the whole file
+    (duplicates were rejected before), so chunks never touch the same appointment."""
+    conn.execute("TRUNCATE call_list_stage, call_list_changed")
     with conn.cursor() as cur, cur.copy(f"COPY call_list_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for r in rows:
+        for r in chunk:
             copy.write_row((r.line, r.external_id, r.patient_name, r.phone, r.starts_at, r.duration_minutes,
                             r.provider, r.location, r.timezone, r.notes, r.row_hash))
-    conn.execute("ANALYZE call_list_stage")
-    # From here to commit, one import per clinic: two uploads of the same file at once would otherwise
-    # both see its rows as new (ON CONFLICT below would still prevent duplicates, but miscount).
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
 
     # Patients: a name at a number within the clinic (patients_identity). The anti-join keeps a re-upload
     # from paying for ON CONFLICT on every row; ON CONFLICT still settles a race with another writer.
@@ -221,21 +277,20 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
     # the start; `reset` only if that differs from the current start (the agent may already have moved
     # the appointment there, in which case the patient's confirmation stands).
     conn.execute("""
-        CREATE TEMP TABLE call_list_changed ON COMMIT DROP AS
+        INSERT INTO call_list_changed
         SELECT a.id, s.line,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AS file_moved,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at)
-                 AND s.starts_at <> a.starts_at AS reset,
-               a.provider IS DISTINCT FROM s.provider AS provider_changed
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at),
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AND s.starts_at <> a.starts_at,
+               a.provider IS DISTINCT FROM s.provider
           FROM appointments a JOIN call_list_stage s ON a.external_id = s.external_id
          WHERE a.clinic_id = %(c)s AND a.row_hash IS DISTINCT FROM s.row_hash""", params)
     # A moved appointment (or one given to another provider) no longer occupies its slot: free it the
-    # way clinic.slots does (appointment_id NULL); link_booked below books the new one if there is one.
+    # way clinic.slots does (appointment_id NULL); link_booked afterwards books the new one if any.
     conn.execute("""
         UPDATE slots SET appointment_id = NULL, booked_at = NULL
          WHERE clinic_id = %(c)s
            AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
-    updated = conn.execute("""
+    totals.updated += conn.execute("""
         UPDATE appointments a SET
                patient_id = p.id,
                starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
@@ -252,8 +307,8 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
           FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
           JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE a.id = c.id""", params).rowcount
-    reset = conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone()
-    imported = conn.execute("""
+    totals.moved += _first(conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone())
+    totals.imported += conn.execute("""
         INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
                                   duration_minutes, provider, location, timezone, notes, row_hash,
                                   call_list_id, status_changed_at)
@@ -263,22 +318,6 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
           JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
         ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
-    linked = slots.link_booked(conn, clinic_id)
-    unchanged = outcome.valid - imported - updated
-    errors, rejected = outcome.errors, outcome.rejected
-
-    conn.execute(
-        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
-        " errors = %s, completed_at = now() WHERE id = %s",
-        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
-    )
-    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
-                  subject_id=call_list_id,
-                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
-                        "moved": _first(reset), "slots_linked": linked,
-                        "filename": filename})
-    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
-                        rejected=rejected, errors=errors)
 
 
 def _first(row: Any) -> int:

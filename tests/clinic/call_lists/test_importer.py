@@ -13,7 +13,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from clinic import slots
-from clinic.call_lists import ImportReport, WholeFileError, import_call_list
+from clinic.call_lists import ImportReport, WholeFileError, import_call_list, importer
 from clinic.settings import get_settings
 from tests.clinic.call_lists.conftest import HEADER, NOW, appointments
 
@@ -270,3 +270,17 @@ def test_report_json_shape(run_import: Run) -> None:
     report = run_import(GOOD.replace("Bob Stone", ""))
     assert list(report.to_dict()) == ["imported", "updated", "unchanged", "rejected", "errors", "call_list_id"]
     assert '"errors": [{"row": 4, "column": "patient_name"' in report.to_json()
+
+
+def test_chunked_load_gives_the_same_result_across_chunk_boundaries(run_import: Run, conn: Conn,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_CHUNK_ROWS", 2)
+    content = GOOD + "A4,José García,(212) 555-0142,2027-03-06 09:00,,Dr. Patel,,,\n"  # same patient as A1
+    report = run_import(content)
+    assert (report.imported, report.rejected) == (4, 0)
+    assert conn.execute("SELECT count(*) AS n FROM patients").fetchone() == {"n": 3}
+    moved = content.replace("2027-03-06 09:00", "2027-03-06 10:00")
+    report = run_import(moved)
+    assert (report.imported, report.updated, report.unchanged) == (0, 1, 3)
+    events = conn.execute("SELECT data FROM events WHERE kind = 'call_list.imported' ORDER BY id").fetchall()
+    assert events[-1]["data"]["moved"] == 1
