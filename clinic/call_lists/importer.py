@@ -233,6 +233,7 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
 
 
 _CHUNK_ROWS = 20_000
+_FIRST_CHUNK_ROWS = 4_000
 
 
 @dataclass
@@ -243,9 +244,11 @@ class _ChunkCounts:
 
 
 def _batched(rows: Iterator[CleanRow]) -> Iterator[tuple[CleanRow, ...]]:
-    """Chunks of _CHUNK_ROWS (itertools.batched arrives in Python 3.12)."""
-    while chunk := tuple(itertools.islice(rows, _CHUNK_ROWS)):
+    """A small first chunk (so Postgres starts working sooner), then chunks of _CHUNK_ROWS."""
+    size = min(_FIRST_CHUNK_ROWS, _CHUNK_ROWS)
+    while chunk := tuple(itertools.islice(rows, size)):
         yield chunk
+        size = _CHUNK_ROWS
 
 
 def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: dict[str, Any],
