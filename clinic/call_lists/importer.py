@@ -30,10 +30,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from clinic import events, slots
-from clinic.call_lists.columns import map_header
+from clinic.call_lists.columns import ColumnMap, map_header
 from clinic.call_lists.decoding import decode, delimiter_name, iter_records, sniff_delimiter
 from clinic.call_lists.report import ImportReport, RowError, WholeFileError
-from clinic.call_lists.rows import CleanRow, RowValidator, find_duplicates
+from clinic.call_lists.rows import CleanRow, DuplicateIds, RowValidator
 from clinic.clock import get_clock
 from clinic.logs import get_logger
 from clinic.settings import get_settings
@@ -77,30 +77,40 @@ def import_call_list(
         log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
                  size_bytes=len(data), reason=str(exc))
         raise
-    header_columns, body = parsed
+    header_columns, body, estimated_rows = parsed
     validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
                              now=now)
     outcome = _Validation()
-    rows = _validated(validator, body, progress, outcome)
+    rows = _validated(validator, body, progress, estimated_rows, outcome)
 
     try:
         with conn.transaction():
-            report = _write(conn, clinic, rows, outcome, total_rows=len(body), filename=filename,
-                            source=source, digest=digest, size=len(data), now=now)
+            report = _write(conn, clinic, rows, outcome, filename=filename, source=source, digest=digest,
+                            size=len(data), now=now)
+    except WholeFileError as exc:  # found while streaming (e.g. a quote never closed): nothing was kept
+        exc.call_list_id = _store_failed(conn, clinic, filename, source, digest, len(data), str(exc))
+        log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
+                 size_bytes=len(data), reason=str(exc))
+        raise
     except Exception as exc:
         reason = f"unexpected error while saving ({type(exc).__name__}); nothing was imported, try again"
         _store_failed(conn, clinic, filename, source, digest, len(data), reason)
         log.error("call_list.failed", clinic_id=clinic["id"], error=type(exc).__name__)
         raise
     if progress:
-        progress(len(body), len(body))
+        progress(outcome.total, outcome.total)
     log.info("call_list.imported", clinic_id=clinic["id"], call_list_id=report.call_list_id,
              imported=report.imported, updated=report.updated, unchanged=report.unchanged,
              rejected=report.rejected)
     return report
 
 
-def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
+Records = Iterator[tuple[int, list[str]]]
+
+
+def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int]:
+    """Whole-file checks up to the first data record. The records themselves stream (parsing overlaps
+    with validation and loading); the returned count is an estimate for the progress bar."""
     limit = get_settings().import_max_bytes
     if len(data) > limit:
         raise WholeFileError(
@@ -113,11 +123,12 @@ def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
     if first is None:
         raise WholeFileError("the file is empty: it needs a header line and at least one appointment row")
     columns = map_header(first[1])
-    body = list(records)
-    if not body:
+    second = next(records, None)
+    if second is None:
         raise WholeFileError(f"the file has a header line ({delimiter_name(delimiter)} separated) but no "
                              "appointment rows")
-    return columns, body
+    estimate = max(text.count("\n"), text.count("\r")) - first[0]  # lines after the header
+    return columns, itertools.chain([second], records), max(estimate, 1)
 
 
 @dataclass
@@ -127,24 +138,25 @@ class _Validation:
     errors: list[RowError] = field(default_factory=list)
     rejected: int = 0
     valid: int = 0
+    total: int = 0
 
 
-def _validated(
-    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None, outcome: _Validation
-) -> Iterator[CleanRow]:
+def _validated(validator: RowValidator, body: Records, progress: Progress | None, estimated_rows: int,
+               outcome: _Validation) -> Iterator[CleanRow]:
     """Yield clean rows, collecting row errors in `outcome`. A generator so that rows go into COPY while
-    later ones are still being checked: Postgres ingests on one core while Python validates on the other."""
+    later ones are still being read and checked (see _write)."""
     ext = validator.columns.index["external_id"]
-    dupes = find_duplicates([(line, f[ext].strip() if ext < len(f) else "") for line, f in body])
+    duplicates = DuplicateIds()
     errors = outcome.errors
-    total = len(body)
-    for i, (line, fields) in enumerate(body):
-        if progress and i % _PROGRESS_EVERY == 0:
-            progress(i, total)
-        if line in dupes:
+    for line, fields in body:
+        if progress and outcome.total % _PROGRESS_EVERY == 0:
+            progress(outcome.total, max(estimated_rows, outcome.total))
+        outcome.total += 1
+        earlier = duplicates.seen_before(line, fields[ext].strip() if ext < len(fields) else "")
+        if earlier is not None:
             outcome.rejected += 1
             errors.append({"row": line, "column": "external_id",
-                           "message": f"duplicate external_id: line {dupes[line]} has the same id; "
+                           "message": f"duplicate external_id: line {earlier} has the same id; "
                                       "this row was not imported"})
             continue
         result = validator.validate(line, fields)
@@ -179,13 +191,12 @@ _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "
 
 
 def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator[CleanRow], outcome: _Validation,
-           *, total_rows: int, filename: str, source: str, digest: str, size: int,
-           now: datetime) -> ImportReport:
+           *, filename: str, source: str, digest: str, size: int, now: datetime) -> ImportReport:
     clinic_id = clinic["id"]
     row = conn.execute(
-        "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes, total_rows)"
-        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-        (clinic_id, filename, source, digest, size, total_rows),
+        "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (clinic_id, filename, source, digest, size),
     ).fetchone()
     call_list_id = _id(row)
     # One import per clinic until commit: two uploads of the same file at once would otherwise both see
@@ -220,9 +231,9 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
     unchanged = outcome.valid - imported - updated
     errors, rejected = outcome.errors, outcome.rejected
     conn.execute(
-        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
-        " errors = %s, completed_at = now() WHERE id = %s",
-        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
+        "UPDATE call_lists SET status = 'completed', total_rows = %s, imported = %s, updated = %s, unchanged = %s,"
+        " rejected = %s, errors = %s, completed_at = now() WHERE id = %s",
+        (outcome.total, imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
     )
     events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
                   subject_id=call_list_id,
