@@ -1,13 +1,15 @@
 """The bulk import path: file bytes -> validated rows -> patients and appointments, in one transaction.
 
 Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
-1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
+1. decode, sniff the delimiter, recognise the header, check there is a first row (whole-file errors
+   stop here, before any transaction);
 2. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
-   both count rows as new), in chunks of 20,000 rows: validate in Python (pure `rows.RowValidator`,
-   memoised phone and date parsing), COPY the valid rows into a temp staging table and upsert them with a
-   handful of set-based statements (patients, changed appointments and their slots, new appointments).
-   Chunk k is loaded by a worker thread while chunk k+1 is validated, so Postgres and Python each keep
-   one of the two cores busy;
+   both count rows as new), in chunks of 20,000 rows: read and validate records in Python (pure
+   `rows.RowValidator`, memoised phone and date parsing), COPY the valid rows into a temp staging table
+   and upsert them with a handful of set-based statements (patients, changed appointments and their
+   slots, new appointments). Chunk k is loaded by a worker thread while chunk k+1 is validated, so
+   Postgres and Python each keep one of the two cores busy. A whole-file problem found mid-stream (a
+   quote never closed) rolls everything back;
 3. link booked slots for the whole clinic (clinic.slots.link_booked);
 4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
 
