@@ -116,7 +116,7 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"\bsee you (then|there)|(that|it|which|this) (works|is fine|is good|sounds good|is perfect)|"
            r"\bstill (on|coming|good|planning)|count me in|i can make it|i can come|i'll come|be there|"
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
-           r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(first|second|third)\b|"
+           r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
            r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$")
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
 _CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,
@@ -178,7 +178,7 @@ def classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "unclear", negative=True)
     if _any(CONFIRM, core) or _any(r"^(no problem|no worries|yeah no)\b", core):
         return Intent(raw, "confirm", choice=_choice(t))
-    return Intent(raw, "unclear")
+    return Intent(raw, "unclear", choice=_choice(t))
 
 
 def main() -> None:
