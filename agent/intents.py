@@ -105,7 +105,8 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
               r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
               r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)")
-QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|\bis (there|it|parking)\b|\b(do|should|can|will|"
+QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|^(does|do|is|are|can|will|would|should|could) (the|he|she|it|"
+            r"they|there|you|i|we|my)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
             r"does) (i|we|you) (need|bring|park|have to|come|eat|fast)|\bparking\b|\baddress\b|"
             r"\bbring\b|\binsurance\b|\bdirections\b|\bhow long\b|\bprepare|\bfast(ing)?\b")
 CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|all right|absolutely|definitely|"
