@@ -21,12 +21,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import psycopg  # noqa: E402
-from psycopg import sql  # noqa: E402
-from psycopg.conninfo import conninfo_to_dict, make_conninfo  # noqa: E402
-from psycopg.rows import dict_row  # noqa: E402
+import psycopg
+from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
+from psycopg.rows import dict_row
 
-from clinic.settings import get_settings  # noqa: E402
+from clinic.settings import get_settings
 
 SCRIPTS = [["yes", "yes I'll be there"],
            ["yes", "I can't make it", "any morning next week", "the second one"],
@@ -36,15 +36,15 @@ SCRIPTS = [["yes", "yes I'll be there"],
 
 def pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
 
 
 async def one_call(url: str, standin, turns: list[str], attempt_id: int, per_turn: list[float],
                    fillers: list[float]) -> str:
-    from agent import sim_mode
-
     # Time each session.run (the whole turn: brain + tools + DB + bookkeeping) via a wrapper.
     from livekit.agents import AgentSession
+
+    from agent import sim_mode
 
     original_run = AgentSession.run
 
