@@ -194,9 +194,9 @@ class ReceptionistPolicy:
         if name == "confirm_identity":
             appt = o.get("appointment", v.appointment)
             return self._say([
-                f"Thanks, {first}. I'm calling to confirm your appointment on {appt}. Will you be able to make it? "
+                f"I'm calling to confirm your appointment on {appt}. Will you be able to make it? "
                 "You can also press 1 to confirm, 2 to reschedule, or 3 to cancel.",
-                f"Great, thanks {first}. You're scheduled for {appt}. Can you still make it? "
+                f"You're scheduled for {appt}. Can you still make it? "
                 "Or press 1 to confirm, 2 to reschedule, or 3 to cancel.",
             ], "ask_appointment", ack=False)
         if name == "not_the_patient":
@@ -323,7 +323,10 @@ class ReceptionistPolicy:
             if it.negative or label in ("not_patient", "reschedule"):
                 return Reply(tool="wrong_number")
         if label == "confirm" and not it.dtmf:
-            return Reply(tool="confirm_identity")
+            # Thank them in the same step as the tool call: the patient hears it while the tool runs
+            # instead of after a second model step (no appointment detail in it).
+            return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
+                                                   f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
         if label == "not_patient" and it.negative:
             return self._say([f"Oh, my apologies. Does {first} use this number?",
                               f"Sorry about that. Is this a number for {first}?"], "ask_knows", ack=False)
