@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -50,6 +51,39 @@ def test_choose_at_most_three_near_preference():
 def test_choose_relaxes_when_nothing_matches():
     picked = choose_slots(_slots(), Preference(earliest=time(20)), tz=NY)
     assert len(picked) == 3
+
+
+def _half_hourly(first_day: int = 3, last_day: int = 13) -> list[dict]:
+    """Every half hour 8:00-16:30, weekdays and weekends alike (a busy clinic's free list)."""
+    return [{"id": d * 1000 + m, "starts_at": datetime(2026, 3, d, m // 60, m % 60, tzinfo=NY)}
+            for d in range(first_day, last_day + 1) for m in range(8 * 60, 17 * 60, 30)]
+
+
+def test_single_day_wish_offers_distinct_times_of_day():
+    # "next Tuesday afternoon" used to give 12:00, 12:30 and 1:00: one option said three times.
+    picked = choose_slots(_half_hourly(), parse_preference("next tuesday afternoon", today=MON), tz=NY)
+    local = [s["starts_at"].astimezone(NY) for s in picked]
+    assert len(picked) == 3 and {t.date() for t in local} == {date(2026, 3, 3)}
+    assert all(12 <= t.hour < 17 for t in local)
+    assert len({t.hour for t in local}) == 3                      # three different hours
+    assert local[0].hour == 12                                     # the soonest is still offered
+    assert (local[-1] - local[0]) >= timedelta(hours=3)            # spread across the window
+    assert min(b - a for a, b in itertools.pairwise(local)) >= timedelta(hours=1)
+
+
+def test_broad_wish_offers_different_days_and_times_of_day():
+    picked = choose_slots(_half_hourly(), parse_preference("any morning next week", today=MON), tz=NY)
+    local = [s["starts_at"].astimezone(NY) for s in picked]
+    assert len({t.date() for t in local}) == 3 and all(t.hour < 12 for t in local)
+    assert len({(t.hour, t.minute) for t in local}) == 3
+    assert max(t.hour for t in local) - min(t.hour for t in local) >= 2
+
+
+def test_narrow_window_offers_what_there_is_spread():
+    # Thursday after 3 leaves 3:00, 3:30, 4:00, 4:30: first, last, then one between.
+    picked = choose_slots(_half_hourly(), parse_preference("I'd rather Thursday after 3", today=MON), tz=NY)
+    times = [s["starts_at"].astimezone(NY).strftime("%H:%M") for s in picked]
+    assert times[0] == "15:00" and times[-1] == "16:30" and len(set(times)) == 3
 
 
 def test_callback_time():
