@@ -10,6 +10,8 @@ counts as ours). Per patient turn:
   trips before that point are inside it; those awaited while the filler is already speaking are not.
 - whole turn: `session.run` -> done (every LLM step, every tool with its Postgres transaction).
 - ours: wall time inside our code during the turn (policy, tool bodies incl. their DB work).
+- tool call -> filler: from a DB tool starting to its filler being queued (`session.say`) and to the
+  filler text reaching the speech stage (target <= 300 ms).
 - framework floor: the same LiveKit text-mode session with a do-nothing LLM and an agent without tools
   or DB, i.e. what the framework's pipeline costs per turn by itself.
 Usage: python bench/agent_turn.py [--calls N] [--floor-turns N] [--no-gc-freeze]
@@ -73,6 +75,8 @@ class TurnClock:
         self.ours = 0.0
         self.first_reply: list[float] = []
         self.first_reply_cpu: list[float] = []
+        self.tool_t0: float | None = None
+        self.filler_spoken: list[float] = []
         self.whole: list[float] = []
         self.ours_ms: list[float] = []
         self.ours_first: float | None = None
@@ -153,8 +157,13 @@ def instrumented(clock: TurnClock):
 
     def timed_tn(self, text: AsyncIterable[str], model_settings):
         async def stamped() -> AsyncIterable[str]:
+            first = True
             async for chunk in text:
                 clock.text_out()
+                if first and clock.tool_t0 is not None:   # the filler of a DB tool reaching speech
+                    clock.filler_spoken.append((time.perf_counter() - clock.tool_t0) * 1000)
+                    clock.tool_t0 = None
+                first = False
                 yield chunk
         return original_tn(self, stamped(), model_settings)
 
@@ -170,6 +179,14 @@ def instrumented(clock: TurnClock):
     patch(AgentSession, "run", timed_run)
     patch(Agent, "transcription_node", timed_tn)
     patch(ReceptionistPolicy, "decide", timed_decide)
+    original_run_tool = ConfirmationAgent._run_tool
+
+    async def timed_run_tool(self, ctx, fn, filler="lookup"):
+        if filler:
+            clock.tool_t0 = time.perf_counter()
+        return await original_run_tool(self, ctx, fn, filler)
+
+    patch(ConfirmationAgent, "_run_tool", timed_run_tool)
     for tool in list(ConfirmationAgent.__dict__.values()):
         fn = getattr(tool, "_func", None)
         if fn is None or not asyncio.iscoroutinefunction(fn):
@@ -299,7 +316,8 @@ def main() -> None:
         print(summary("framework floor, first reply (instant LLM, no tools)", floor.first_reply))
         print(summary("framework floor, first reply CPU time", floor.first_reply_cpu))
         print(summary("framework floor, whole turn", floor.whole))
-        print(summary("tool call -> filler queued", fillers, "(target <= 300)"))
+        print(summary("tool call -> filler queued", fillers))
+        print(summary("tool call -> filler text handed to speech", clock.filler_spoken, "(target <= 300)"))
     finally:
         from clinic import db
 
