@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
+from clinic.call_lists.errors_export import errors_csv
 from clinic.call_lists.importer import import_call_list
 from clinic.call_lists.report import WholeFileError
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
@@ -12,7 +13,6 @@ from fastapi.responses import Response
 from clinic.logs import get_logger
 from clinic.settings import get_settings
 from token_server.auth import ClinicScope
-from token_server.call_lists import errors_csv
 from token_server.call_lists.models import CallListOut, CallListSummary, ImportReportOut
 from token_server.database import Conn
 from token_server.errors import COMMON_RESPONSES, ErrorBody, not_found
@@ -49,12 +49,11 @@ def upload_call_list(caller: ClinicScope, conn: Conn,
     if not data.strip():
         raise HTTPException(status.HTTP_400_BAD_REQUEST, "the uploaded file is empty")
     filename = (file.filename or "upload.csv")[:200]
+    conn.commit()  # the importer commits its own transactions and wants none open
     try:
         report = import_call_list(conn, caller.clinic, data, filename=filename, source="api")
     except WholeFileError as exc:
-        conn.commit()  # keep the failed upload's row (status=failed) for the history
         raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from None
-    conn.commit()
     log.info("call_list.uploaded", clinic_id=caller.clinic_id, call_list_id=report.call_list_id,
              imported=report.imported, rejected=report.rejected, actor=caller.actor)
     return ImportReportOut.model_validate(report.to_dict())
@@ -90,5 +89,5 @@ def get_call_list(call_list_id: int, caller: ClinicScope, conn: Conn) -> CallLis
 def download_errors(call_list_id: int, caller: ClinicScope, conn: Conn) -> Response:
     """The upload's row errors as CSV (row, column, message)."""
     row = _get(conn, caller, call_list_id)
-    return Response(errors_csv.render(row["errors"]), media_type="text/csv; charset=utf-8",
+    return Response(errors_csv(row["errors"]), media_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="call-list-{call_list_id}-errors.csv"'})
