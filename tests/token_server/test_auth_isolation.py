@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clinic import clinics
-from tests.token_server.conftest import OPERATOR_KEY, Seeder, SeededClinic
+from tests.token_server.conftest import OPERATOR_KEY, SeededClinic, Seeder
 
 CSV = b"external_id,patient_name,phone,appointment_start\nA1,Ann Smith,212-555-0142,2026-03-12T10:00:00-04:00\n"
 

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from clinic.call_lists.errors_export import errors_csv
-from clinic.call_lists.importer import import_call_list
-from clinic.call_lists.report import WholeFileError
 from fastapi import APIRouter, File, HTTPException, Query, UploadFile, status
 from fastapi.responses import Response
 
+from clinic.call_lists.errors_export import errors_csv
+from clinic.call_lists.importer import import_call_list
+from clinic.call_lists.report import WholeFileError
 from clinic.logs import get_logger
 from clinic.settings import get_settings
 from token_server.auth import ClinicScope
