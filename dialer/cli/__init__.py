@@ -12,3 +12,4 @@ app.add_typer(admin.clinic_app, name="clinic")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.dnc_app, name="dnc")
 app.add_typer(admin.slots_app, name="slots")
+app.registered_commands += __import__("dialer.cli.planning", fromlist=["planning_app"]).planning_app.registered_commands
