@@ -36,6 +36,17 @@ class Settings(BaseSettings):
 
     operator_api_key: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+    # Token server: where it listens, what the browser is told to dial for LiveKit (defaults to
+    # livekit_url), how long a browser test-call token lives, and how many test calls a clinic may
+    # start per minute (each one costs a real call).
+    token_server_host: str = "127.0.0.1"
+    token_server_port: int = 8000
+    livekit_public_url: str | None = None
+    test_call_token_ttl_seconds: int = 900
+    test_calls_per_minute: int = 5
+    rate_limit_key_prefix: str = "clinic-dialer:ratelimit:"
+    # Celery queues whose Redis list length /metrics reports as queue depth.
+    metrics_queues: list[str] = Field(default_factory=lambda: ["celery", "dial"])
 
     # Dialer (Celery). Tests give every run its own queue so concurrent runs never share tasks.
     dialer_queue: str = "dialer"

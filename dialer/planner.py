@@ -45,7 +45,7 @@ _CANDIDATES = """
 SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
        coalesce(a.timezone, p.timezone) AS patient_tz, p.phone
 FROM appointments a JOIN patients p ON p.id = a.patient_id
-WHERE a.clinic_id = %(clinic)s AND a.status = 'pending'
+WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test
   AND a.starts_at >= %(from)s AND a.starts_at <= %(to)s
   AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= %(now)s)
   AND a.attempts_count < %(max_attempts)s
@@ -64,7 +64,7 @@ SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.
        EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone
                AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL)) AS on_dnc
 FROM appointments a JOIN patients p ON p.id = a.patient_id
-WHERE a.clinic_id = %(clinic)s AND a.status IN ('pending', 'unreachable') AND a.starts_at > %(now)s
+WHERE a.clinic_id = %(clinic)s AND a.status IN ('pending', 'unreachable') AND a.starts_at > %(now)s AND NOT a.is_test
 ORDER BY a.starts_at, a.id
 """
 
@@ -129,7 +129,7 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     planned_numbers: dict[str, int] = {}
     for row in rows:
         reason = _static_reason(row, clinic, now, max_attempts)
-        if reason is None and clinic["paused_at"] is not None and clinic["paused_at"] <= now:
+        if reason is None and clinic["paused_at"] is not None:
             reason = "paused"
         if reason is None:
             reason = why_not_callable(window, row["patient_tz"], now)

@@ -14,3 +14,4 @@ app.add_typer(admin.dnc_app, name="dnc")
 app.add_typer(admin.slots_app, name="slots")
 app.command("import-calls")(imports.import_calls)
 app.add_typer(imports.call_lists_app, name="call-lists")
+app.registered_commands += __import__("dialer.cli.planning", fromlist=["planning_app"]).planning_app.registered_commands
