@@ -18,8 +18,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
+from livekit.protocol.sip import CreateSIPParticipantRequest
+
 from agent.far_end import FarEnd
 from clinic.phones import InvalidPhone, to_e164
+from sim.livekit_standin.phone_network import DialResult
 from sim.personas import PERSONAS, Line, get_spec, line_for, make_far_end, persona_for_number
 
 
@@ -165,6 +168,11 @@ class PhoneNetwork:
         self.lines.append((n, call_no, line))
         return line
 
+    def __call__(self, request: CreateSIPParticipantRequest) -> DialResult:
+        """The stand-in's phone-network hook: answer CreateSIPParticipant the way this number's line does."""
+        timeout = request.ringing_timeout.seconds if request.HasField("ringing_timeout") else None
+        return dial_result(self.dial(request.sip_call_to), timeout)
+
     def calls_to(self, number: str) -> int:
         return self.counter.get(self.normalize(number))
 
@@ -174,3 +182,17 @@ class PhoneNetwork:
         sub = self.subscriber(n)
         return make_far_end(sub.persona, seed=self.seed, phone=n, call_number=max(1, self.counter.get(n)),
                             first_name=sub.first_name, use_llm=self.use_llm)
+
+
+RING_SECONDS = {"busy": 2.0, "no_answer": 30.0, "machine": 12.0, "person": 6.0}
+
+
+def dial_result(line: Line, ring_timeout: float | None = None) -> DialResult:
+    """The SIP answer the stand-in gives for a line: busy = 486 Busy Here, rings out = 480 Temporarily
+    Unavailable after the ringing timeout, machine or person = 200 OK after a few rings."""
+    ring = RING_SECONDS[line] if line != "no_answer" or not ring_timeout else ring_timeout
+    if line == "busy":
+        return DialResult(486, ring_seconds=ring)
+    if line == "no_answer":
+        return DialResult(480, ring_seconds=ring)
+    return DialResult(200, ring_seconds=ring)
