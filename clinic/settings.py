@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     operator_api_key: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
 
+    # Dialer (Celery). Tests give every run its own queue so concurrent runs never share tasks.
+    dialer_queue: str = "dialer"
+    dialer_tick_seconds: float = 60.0          # planner and reaper period (beat)
+    dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
+    dialer_pacing_prefix: str = "clinic-dialer:pace:"
+    dialer_dispatch_max_retries: int = 5
+
     import_max_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = False
