@@ -260,3 +260,23 @@ def book_slot(conn: psycopg.Connection[Any], *, appointment_id: int, slot_id: in
                   data={"from": appt["starts_at"].isoformat(), "to": slot["starts_at"].isoformat(),
                         "slot_id": slot_id})
     return {"already": False, "starts_at": slot["starts_at"], "slot_id": slot_id}
+
+
+def callback_time(when: str, *, now: datetime, tz: ZoneInfo, default_hours: int = 2) -> datetime:
+    """When to call back for "tomorrow afternoon", "after 5", "in an hour": the earliest instant the
+    wish allows, not before now + 15 minutes. No usable wish -> now + `default_hours`."""
+    local_now = now.astimezone(tz)
+    m = re.search(r"\bin (an|one|a|two|three|\d+) (hour|minute)s?\b", when.lower())
+    if m:
+        n = {"an": 1, "a": 1, "one": 1, "two": 2, "three": 3}.get(m.group(1)) or int(m.group(1))
+        return now + (timedelta(hours=n) if m.group(2) == "hour" else timedelta(minutes=n))
+    pref = parse_preference(when, today=local_now.date())
+    if pref.is_empty:
+        return now + timedelta(hours=default_hours)
+    day = min(pref.dates) if pref.dates else local_now.date()
+    at_time = pref.earliest or time(10, 0)
+    candidate = datetime.combine(day, at_time, tzinfo=tz)
+    floor = now + timedelta(minutes=15)
+    if candidate < floor:
+        candidate = floor if not pref.dates or day == local_now.date() else candidate + timedelta(days=1)
+    return candidate

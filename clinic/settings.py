@@ -26,6 +26,13 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_tts_voice: str = "coral"
     deepgram_api_key: SecretStr | None = None
+    deepgram_model: str = "nova-3-phonecall"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    # Agent call limits and prices (USD) used for each attempt's cost_usd.
+    agent_llm_timeout_seconds: float = 4.0
+    agent_prices: dict[str, float] = Field(default_factory=lambda: {
+        "llm_input_per_1k_tokens": 0.00015, "llm_output_per_1k_tokens": 0.0006,
+        "stt_per_minute": 0.0077, "tts_per_1k_chars": 0.015, "sip_per_minute": 0.01})
 
     operator_api_key: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
