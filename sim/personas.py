@@ -28,31 +28,59 @@ Line = Literal["person", "machine", "busy", "no_answer"]
 
 @dataclass(frozen=True)
 class PersonaSpec:
+    """A persona and what the system must make of it with default settings (guardrails: one call per number
+    per day; retry policy: clinic/retry_policy.py). `outcome` is the persona's defining call outcome."""
+
     name: str
     description: str
-    expected_status: str | None      # the appointment's final status; None = any definite state
-    expected_outcome: str            # the last attempt's outcome
-    expected_attempts: int | None = None   # None = not checked; busy/no_answer check ">= 2" instead
-    on_dnc: bool = False             # the number must end on the clinic's DNC list
-    retried: bool = False            # more than one attempt must have been made
+    outcome: str
+    statuses: frozenset[str]                 # acceptable final appointment statuses
+    exact_outcomes: tuple[str, ...] | None = None   # the attempts' outcomes, in order (lost ones ignored)
+    repeats: bool = False                    # may be retried: every attempt ends in `outcome`
+    min_attempts: int = 1
+    on_dnc: bool = False                     # the number must end on the clinic's DNC list
+
+    def problems(self, status: str, outcomes: list[str], on_dnc: bool) -> list[str]:
+        """Why a finished appointment does not match this persona (empty = it matches)."""
+        real = [o for o in outcomes if o != "lost"]
+        out: list[str] = []
+        if status not in self.statuses:
+            out.append(f"status {status}, expected {' or '.join(sorted(self.statuses))}")
+        if self.exact_outcomes is not None and tuple(real) != self.exact_outcomes:
+            out.append(f"attempt outcomes {real}, expected {list(self.exact_outcomes)}")
+        if self.repeats and (not real or any(o != self.outcome for o in real)):
+            out.append(f"attempt outcomes {real}, expected {self.outcome} on every attempt")
+        if len(real) < self.min_attempts:
+            out.append(f"{len(real)} attempt(s), expected at least {self.min_attempts}")
+        if self.name == "voicemail" and (not real or real[0] != "voicemail_left" or real.count("voicemail_left") > 1):
+            out.append(f"attempt outcomes {real}, expected one voicemail_left (on the first attempt) and no second")
+        if self.on_dnc and not on_dnc:
+            out.append("number not on the DNC list")
+        return out
 
 
+_SETTLED = frozenset({"unreachable", "staff_followup"})
 PERSONAS: dict[str, PersonaSpec] = {s.name: s for s in (
-    PersonaSpec("confirmer", "answers, is the patient, confirms", "confirmed", "confirmed", 1),
-    PersonaSpec("rescheduler", "asks for another day/time, accepts an offered slot", "rescheduled", "rescheduled", 1),
-    PersonaSpec("canceller", "cancels, declines rebooking", "cancelled", "cancelled", 1),
-    PersonaSpec("question_then_confirm", "asks where to park / what to bring, then confirms",
-                "confirmed", "confirmed", 1),
-    PersonaSpec("not_patient", "a family member answers", None, "not_patient"),
-    PersonaSpec("wrong_number", "nobody by that name", None, "wrong_number", on_dnc=True),
-    PersonaSpec("opt_out", "asks not to be called again", None, "opted_out", on_dnc=True),
-    PersonaSpec("human", "asks for a person", None, "transferred"),
-    PersonaSpec("callback", "asks to be called back later", None, "callback_requested"),
-    PersonaSpec("voicemail", "an answering machine", None, "voicemail_left"),
-    PersonaSpec("busy", "always busy", "unreachable", "busy", retried=True),
-    PersonaSpec("no_answer", "rings out", "unreachable", "no_answer", retried=True),
-    PersonaSpec("busy_then_confirm", "busy on the first try, confirms on the retry", "confirmed", "confirmed", 2),
-    PersonaSpec("hang_up", "hangs up mid-call", None, "hung_up"),
+    PersonaSpec("confirmer", "answers, is the patient, confirms", "confirmed", frozenset({"confirmed"}),
+                ("confirmed",)),
+    PersonaSpec("rescheduler", "asks for another day/time, accepts an offered slot", "rescheduled",
+                frozenset({"rescheduled"}), ("rescheduled",)),
+    PersonaSpec("canceller", "cancels, declines rebooking", "cancelled", frozenset({"cancelled"}), ("cancelled",)),
+    PersonaSpec("question_then_confirm", "asks where to park / what to bring, then confirms", "confirmed",
+                frozenset({"confirmed"}), ("confirmed",)),
+    PersonaSpec("not_patient", "a family member answers", "not_patient", _SETTLED, repeats=True),
+    PersonaSpec("wrong_number", "nobody by that name", "wrong_number", frozenset({"staff_followup"}),
+                ("wrong_number",), on_dnc=True),
+    PersonaSpec("opt_out", "asks not to be called again", "opted_out", frozenset({"staff_followup"}), ("opted_out",),
+                on_dnc=True),
+    PersonaSpec("human", "asks for a person", "transferred", frozenset({"staff_followup"}), ("transferred",)),
+    PersonaSpec("callback", "asks to be called back later", "callback_requested", _SETTLED, repeats=True),
+    PersonaSpec("voicemail", "an answering machine", "voicemail_left", _SETTLED),
+    PersonaSpec("busy", "always busy", "busy", frozenset({"unreachable"}), repeats=True, min_attempts=2),
+    PersonaSpec("no_answer", "rings out", "no_answer", frozenset({"unreachable"}), repeats=True, min_attempts=2),
+    PersonaSpec("busy_then_confirm", "busy on the first try, confirms on the retry", "confirmed",
+                frozenset({"confirmed"}), ("busy", "confirmed")),
+    PersonaSpec("hang_up", "hangs up mid-call", "hung_up", _SETTLED, repeats=True),
 )}
 
 

@@ -183,3 +183,17 @@ def test_llm_person_speaks_model_text_and_falls_back_on_errors() -> None:
     assert hang.reply(GREETING).hang_up
     broken = LLMPerson(spec, scripted("confirmer"), client=_fake_client(_FakeCompletions(None, fail=True)))
     assert broken.reply(GREETING).text  # the scripted persona answered instead
+
+
+def test_expected_results_table() -> None:
+    assert PERSONAS["confirmer"].problems("confirmed", ["confirmed"], False) == []
+    assert PERSONAS["busy_then_confirm"].problems("confirmed", ["busy", "lost", "confirmed"], False) == []
+    assert PERSONAS["busy_then_confirm"].problems("confirmed", ["confirmed"], False)
+    assert PERSONAS["busy"].problems("unreachable", ["busy", "busy", "busy"], False) == []
+    assert PERSONAS["busy"].problems("unreachable", ["busy"], False) == ["1 attempt(s), expected at least 2"]
+    assert PERSONAS["wrong_number"].problems("staff_followup", ["wrong_number"], False) == [
+        "number not on the DNC list"]
+    assert PERSONAS["voicemail"].problems("unreachable", ["voicemail_left", "no_answer"], False) == []
+    assert PERSONAS["voicemail"].problems("unreachable", ["voicemail_left", "voicemail_left"], False)
+    assert PERSONAS["callback"].problems("pending", ["callback_requested"], False) == [
+        "status pending, expected staff_followup or unreachable"]
