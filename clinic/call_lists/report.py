@@ -4,9 +4,10 @@ is stored on the `call_lists` row. One shape everywhere so that staff see the sa
 from __future__ import annotations
 
 import json
-from typing import Any, TypedDict
+from typing import Any
 
 from pydantic import BaseModel, Field
+from typing_extensions import TypedDict
 
 
 class RowError(TypedDict):
