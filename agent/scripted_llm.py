@@ -198,7 +198,7 @@ class ReceptionistPolicy:
                 "You can also press 1 to confirm, 2 to reschedule, or 3 to cancel.",
                 f"Great, thanks {first}. You're scheduled for {appt}. Can you still make it? "
                 "Or press 1 to confirm, 2 to reschedule, or 3 to cancel.",
-            ], "ask_appointment")
+            ], "ask_appointment", ack=False)
         if name == "not_the_patient":
             return self._say([f"No problem. Could you please ask {first} to give {clinic} a call back at "
                               f"{self.callback_phone}? Thank you so much, and have a good day.",
