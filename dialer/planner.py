@@ -129,7 +129,7 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     planned_numbers: dict[str, int] = {}
     for row in rows:
         reason = _static_reason(row, clinic, now, max_attempts)
-        if reason is None and clinic["paused_at"] is not None and clinic["paused_at"] <= now:
+        if reason is None and clinic["paused_at"] is not None:
             reason = "paused"
         if reason is None:
             reason = why_not_callable(window, row["patient_tz"], now)

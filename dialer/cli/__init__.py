@@ -13,3 +13,4 @@ app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.dnc_app, name="dnc")
 app.add_typer(admin.slots_app, name="slots")
 app.add_typer(calls.calls_app, name="calls")
+app.registered_commands += __import__("dialer.cli.planning", fromlist=["planning_app"]).planning_app.registered_commands
