@@ -69,8 +69,10 @@ def print_summary(report: RunReport, out: Console = console) -> None:
     p95 = f"{f['p95_call_seconds']:.0f}s" if f["p95_call_seconds"] is not None else "n/a"
     out.print(f"confirmation rate (confirmed or rescheduled): [bold]{f['confirmation_rate']:.0%}[/bold] "
               f"({f['confirmed_or_rescheduled']}/{f['appointments']})")
-    out.print(f"cost per confirmed appointment: [bold]{cost}[/bold] (total ${f['total_cost_usd']:.4f})")
-    out.print(f"call length (answered calls, simulated time): median [bold]{med}[/bold], p95 [bold]{p95}[/bold]")
+    out.print(f"cost per confirmed appointment: [bold]{cost}[/bold] (modelled for real audio and an LLM: "
+              f"${f['modelled_cost_usd']:.4f} for {f['answered_calls']} answered calls; recorded in sim mode: "
+              f"${f['recorded_cost_usd']:.4f})")
+    out.print(f"call length (answered calls, modelled speech time): median [bold]{med}[/bold], p95 [bold]{p95}[/bold]")
     if report.restarts:
         out.print(f"services restarted during the run: {report.restarts}")
 
