@@ -25,6 +25,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from clinic import clinics
+from clinic.logs import configure
 from clinic.settings import get_settings
 from sim.phone_network import read_call_list
 from sim.run import Progress, RunError, RunReport, SimRun, first_calling_night
@@ -130,6 +131,7 @@ def run_demo(call_list: Path = SAMPLE_LIST, *, seed: str = DEMO_SEED, speed: flo
 
 
 def main() -> int:
+    configure("WARNING")   # the progress bar and the summary are the demo's output
     try:
         report = run_demo(Path(os.environ.get("DEMO_CALL_LIST", SAMPLE_LIST)))
     except (RunError, clinics.ClinicError, clinics.ClinicNotFound) as exc:

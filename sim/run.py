@@ -43,8 +43,8 @@ from sim.personas import get_spec
 from sim.phone_network import SimRow, read_call_list
 from sim.services import Namespace, Services
 
-STALL_WALL_SECONDS = 15.0         # in-flight calls unchanged this long (wall) -> let simulated time pass
-STALL_STEP = timedelta(minutes=3)  # ... in steps this size, until the reaper has found them
+STALL_WALL_SECONDS = 30.0         # in-flight calls unchanged this long (wall) -> let simulated time pass
+STALL_STEP = timedelta(minutes=15)  # ... past every reaper deadline (planned 10 min, in call 12.5 min)
 
 
 class RunError(RuntimeError):
