@@ -164,6 +164,7 @@ class SimRun:
     wall_timeout: float = 170.0
     worker_concurrency: int = 2
     use_llm: bool = False
+    stall_wall_seconds: float = STALL_WALL_SECONDS
     on_progress: Callable[[Progress], None] | None = None
     chaos: Callable[[SimRun, datetime], None] | None = None
     database_url: str | None = None
@@ -261,7 +262,7 @@ class SimRun:
                     fingerprint = state["flight_fingerprint"]
                     if fingerprint != last_change[0]:
                         last_change = (fingerprint, time.monotonic())
-                    elif time.monotonic() - last_change[1] > STALL_WALL_SECONDS:
+                    elif time.monotonic() - last_change[1] > self.stall_wall_seconds:
                         clock.jump(now + STALL_STEP)       # let the reaper see calls that stopped moving
                         send("dialer.tasks.reap")
                         last_change = (fingerprint, time.monotonic())
