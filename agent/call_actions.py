@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.call_context import CallInfo
 from clinic import dnc, events, scheduling
 from clinic.db import connection
-
-from agent.call_context import CallInfo
 
 ACTOR = "agent"
 

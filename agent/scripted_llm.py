@@ -110,7 +110,7 @@ class ReceptionistPolicy:
                         v.appointment = out["appointment"]
                     if name == "find_available_slots" and not item.is_error:
                         v.options = [o["time"] for o in out.get("options", [])]
-                if i > last_user_idx and last_user_idx >= 0 or (last_user_idx < 0 and i >= 0):
+                if (i > last_user_idx and last_user_idx >= 0) or (last_user_idx < 0 and i >= 0):
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
                 v.last_user = item.text_content or ""
@@ -249,7 +249,7 @@ class ReceptionistPolicy:
                               "Sure, let me transfer you to the front desk. Just a moment."], "close")
         if name == "lookup_clinic_fact":
             if o.get("known"):
-                return Reply(text=f"{o['answer']} {self.reprompt(v)}", kind=v.last_kind)
+                return Reply(text=f"{str(o['answer']).rstrip('.')}. {self.reprompt(v)}", kind=v.last_kind)
             return self._say(["I'm sorry, I don't have that information. I can transfer you to the front desk, "
                               "or have someone call you back. Which would you prefer?"], "transfer_offer")
         if name == "end_call":
@@ -283,7 +283,6 @@ class ReceptionistPolicy:
 
     def _after_user(self, v: PolicyView) -> Reply:
         text = v.last_user.strip()
-        first = self.first_name
         if text == "[silence]":
             if v.silence_streak >= 2:
                 return Reply(tool="end_call", args={"reason": "silence"}, kind="silence")
@@ -386,7 +385,7 @@ class ReceptionistPolicy:
                 return self._say(["No problem. Would you like to pick another time, or should I cancel it?",
                                   "That's okay. Shall I find you another time, or cancel the appointment?"],
                                  "resched_or_cancel")
-            if has_pref or kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text):
+            if has_pref or (kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text)):
                 return Reply(tool="find_available_slots", args={"preference": text})
             return self._say(["Sure, I can help with that. What day or time works better for you?",
                               "Of course. When would suit you better?"], "ask_preference")

@@ -109,7 +109,7 @@ async def entrypoint(ctx: JobContext) -> None:
     session.say(agent.greeting(), allow_interruptions=True)
 
 
-def AMD_for(session: Any) -> Any:  # noqa: N802 - reads like the class it returns
+def AMD_for(session: Any) -> Any:
     """LiveKit's AMD; waits for a machine greeting to finish before the voicemail starts."""
     from livekit.agents.voice.amd import AMD
 

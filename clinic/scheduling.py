@@ -8,6 +8,7 @@ calls racing for one slot exactly one gets rowcount 1; the loser's transaction i
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -120,16 +121,14 @@ def parse_preference(text: str, *, today: date) -> Preference:
         if m.group(0).endswith("s") or re.search(r"\b(any|every)\s+" + m.group(1), t):
             weekday_days.add(first + timedelta(days=7))  # "Tuesdays" / "any Tuesday": a second week too
     if weekday_days:
-        days = weekday_days if days is None else weekday_days
+        days = weekday_days  # a named weekday is more specific than "next week" (already folded in)
 
     month_re = r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b"
     for m in re.finditer(month_re, t):
         month = _MONTHS.index(m.group(1)) + 1
         year = today.year + (1 if month < today.month else 0)
-        try:
+        with contextlib.suppress(ValueError):
             days = {date(year, month, int(m.group(2)))}
-        except ValueError:
-            pass
     m = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
     if m and not re.search(month_re, t):
         d = int(m.group(1))
