@@ -2,10 +2,13 @@
 
 Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
 1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
-2. validate every row in Python (pure `rows.RowValidator`, memoised phone parsing);
-3. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
-   both count rows as new): COPY the valid rows into a temp staging table, then a handful of set-based
-   statements upsert patients and appointments, release slots of moved appointments and re-link slots;
+2. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
+   both count rows as new), in chunks of 20,000 rows: validate in Python (pure `rows.RowValidator`,
+   memoised phone and date parsing), COPY the valid rows into a temp staging table and upsert them with a
+   handful of set-based statements (patients, changed appointments and their slots, new appointments).
+   Chunk k is loaded by a worker thread while chunk k+1 is validated, so Postgres and Python each keep
+   one of the two cores busy;
+3. link booked slots for the whole clinic (clinic.slots.link_booked);
 4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
 
 Idempotency: `appointments.row_hash` is a digest of the imported row, so re-uploading a file leaves
@@ -16,7 +19,10 @@ state (pending, attempts 0, no voicemail) and frees the slot; call history (`cal
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+import itertools
+from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,12 +60,15 @@ def import_call_list(
     """Import one uploaded call list for `clinic` (a `clinics` row as a dict).
 
     Commits its own transactions: the report, and the failed upload on a whole-file problem, must be
-    stored whatever the caller does next (pass a connection with no transaction open). Raises
+    stored whatever the caller does next. A transaction the caller left open on `conn` (e.g. the
+    SELECT that loaded the clinic) is committed first, for the same reason. Raises
     WholeFileError (nothing imported; a failed `call_lists` row records why). Row problems never raise:
     they are in the report's `errors`, and the good rows are imported."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     now = now or get_clock().now()
+    if not conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        conn.commit()
     digest = hashlib.sha256(data).hexdigest()
     try:
         parsed = _parse_file(data)
@@ -71,11 +80,12 @@ def import_call_list(
     header_columns, body = parsed
     validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
                              now=now)
-    valid, errors, rejected = _validate(validator, body, progress)
+    outcome = _Validation()
+    rows = _validated(validator, body, progress, outcome)
 
     try:
         with conn.transaction():
-            report = _write(conn, clinic, valid, errors, rejected, total_rows=len(body), filename=filename,
+            report = _write(conn, clinic, rows, outcome, total_rows=len(body), filename=filename,
                             source=source, digest=digest, size=len(data), now=now)
     except Exception as exc:
         reason = f"unexpected error while saving ({type(exc).__name__}); nothing was imported, try again"
@@ -110,31 +120,40 @@ def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
     return columns, body
 
 
-def _validate(
-    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None
-) -> tuple[list[CleanRow], list[RowError], int]:
+@dataclass
+class _Validation:
+    """What validation found besides the clean rows (which stream straight into COPY)."""
+
+    errors: list[RowError] = field(default_factory=list)
+    rejected: int = 0
+    valid: int = 0
+
+
+def _validated(
+    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None, outcome: _Validation
+) -> Iterator[CleanRow]:
+    """Yield clean rows, collecting row errors in `outcome`. A generator so that rows go into COPY while
+    later ones are still being checked: Postgres ingests on one core while Python validates on the other."""
     ext = validator.columns.index["external_id"]
     dupes = find_duplicates([(line, f[ext].strip() if ext < len(f) else "") for line, f in body])
-    valid: list[CleanRow] = []
-    errors: list[RowError] = []
-    rejected = 0
+    errors = outcome.errors
     total = len(body)
     for i, (line, fields) in enumerate(body):
         if progress and i % _PROGRESS_EVERY == 0:
             progress(i, total)
         if line in dupes:
-            rejected += 1
+            outcome.rejected += 1
             errors.append({"row": line, "column": "external_id",
                            "message": f"duplicate external_id: line {dupes[line]} has the same id; "
                                       "this row was not imported"})
             continue
         result = validator.validate(line, fields)
         if isinstance(result, CleanRow):
-            valid.append(result)
+            outcome.valid += 1
+            yield result
         else:
-            rejected += 1
+            outcome.rejected += 1
             errors.extend(result)
-    return valid, errors, rejected
 
 
 def _store_failed(conn: psycopg.Connection[Any], clinic: dict[str, Any], filename: str, source: str,
@@ -159,8 +178,8 @@ _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "
                   "location", "timezone", "notes", "row_hash")
 
 
-def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[CleanRow], errors: list[RowError],
-           rejected: int, *, total_rows: int, filename: str, source: str, digest: str, size: int,
+def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator[CleanRow], outcome: _Validation,
+           *, total_rows: int, filename: str, source: str, digest: str, size: int,
            now: datetime) -> ImportReport:
     clinic_id = clinic["id"]
     row = conn.execute(
@@ -169,54 +188,111 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[Cl
         (clinic_id, filename, source, digest, size, total_rows),
     ).fetchone()
     call_list_id = _id(row)
+    # One import per clinic until commit: two uploads of the same file at once would otherwise both see
+    # its rows as new (ON CONFLICT below would still prevent duplicates, but the counts would be wrong).
     conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
-    params = {"c": clinic_id, "list": call_list_id, "now": now}
-
     conn.execute("""
         CREATE TEMP TABLE call_list_stage (
             line int PRIMARY KEY, external_id text NOT NULL, patient_name text NOT NULL, phone text NOT NULL,
             starts_at timestamptz NOT NULL, duration_minutes int NOT NULL, provider text, location text,
-            timezone text, notes text, row_hash text NOT NULL, patient_id bigint
+            timezone text, notes text, row_hash text NOT NULL
         ) ON COMMIT DROP""")
+    conn.execute("""
+        CREATE TEMP TABLE call_list_changed (id bigint, line int, file_moved bool, reset bool, provider_changed bool)
+        ON COMMIT DROP""")
+
+    # Pipeline: while a worker thread loads chunk k into Postgres (COPY + set-based upserts; psycopg
+    # releases the GIL while the server works), this thread validates chunk k+1. The connection is
+    # used by one thread at a time: the next chunk is submitted only after the previous one finished.
+    totals = _ChunkCounts()
+    params = {"c": clinic_id, "list": call_list_id, "now": now}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-list-load") as pool:
+        pending: Future[None] | None = None
+        for chunk in _batched(rows):
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_load_chunk, conn, list(chunk), params, totals)
+        if pending is not None:
+            pending.result()
+
+    linked = slots.link_booked(conn, clinic_id)
+    imported, updated, moved = totals.imported, totals.updated, totals.moved
+    unchanged = outcome.valid - imported - updated
+    errors, rejected = outcome.errors, outcome.rejected
+    conn.execute(
+        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
+        " errors = %s, completed_at = now() WHERE id = %s",
+        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
+    )
+    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
+                  subject_id=call_list_id,
+                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
+                        "moved": moved, "slots_linked": linked, "filename": filename})
+    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
+                        rejected=rejected, errors=errors)
+
+
+_CHUNK_ROWS = 20_000
+
+
+@dataclass
+class _ChunkCounts:
+    imported: int = 0
+    updated: int = 0
+    moved: int = 0
+
+
+def _batched(rows: Iterator[CleanRow]) -> Iterator[tuple[CleanRow, ...]]:
+    """Chunks of _CHUNK_ROWS (itertools.batched arrives in Python 3.12)."""
+    while chunk := tuple(itertools.islice(rows, _CHUNK_ROWS)):
+        yield chunk
+
+
+def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: dict[str, Any],
+                totals: _ChunkCounts) -> None:
+    """Stage one chunk of valid rows and upsert it. External ids are unique across the whole file
+    (duplicates were rejected before), so chunks never touch the same appointment."""
+    conn.execute("TRUNCATE call_list_stage, call_list_changed")
     with conn.cursor() as cur, cur.copy(f"COPY call_list_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for r in valid:
+        for r in chunk:
             copy.write_row((r.line, r.external_id, r.patient_name, r.phone, r.starts_at, r.duration_minutes,
                             r.provider, r.location, r.timezone, r.notes, r.row_hash))
-    conn.execute("ANALYZE call_list_stage")
 
-    # Patients: a name at a number within the clinic (patients_identity). Insert the new ones only.
+    # Patients: a name at a number within the clinic (patients_identity). The anti-join keeps a re-upload
+    # from paying for ON CONFLICT on every row; ON CONFLICT still settles a race with another writer.
     conn.execute("""
         INSERT INTO patients (clinic_id, full_name, phone, timezone)
-        SELECT DISTINCT ON (phone, lower(patient_name)) %(c)s, patient_name, phone, timezone
-          FROM call_list_stage ORDER BY phone, lower(patient_name), line DESC
-        ON CONFLICT (clinic_id, phone, lower(full_name)) DO UPDATE
-           SET timezone = EXCLUDED.timezone, updated_at = now()
-         WHERE EXCLUDED.timezone IS NOT NULL AND patients.timezone IS DISTINCT FROM EXCLUDED.timezone""", params)
+        SELECT DISTINCT ON (s.phone, lower(s.patient_name)) %(c)s, s.patient_name, s.phone, s.timezone
+          FROM call_list_stage s
+         WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.clinic_id = %(c)s AND p.phone = s.phone
+                                                      AND lower(p.full_name) = lower(s.patient_name))
+         ORDER BY s.phone, lower(s.patient_name), s.line DESC
+        ON CONFLICT (clinic_id, phone, lower(full_name)) DO NOTHING""", params)
     conn.execute("""
-        UPDATE call_list_stage s SET patient_id = p.id FROM patients p
-         WHERE p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)""", params)
+        UPDATE patients p SET timezone = s.timezone, updated_at = now() FROM call_list_stage s
+         WHERE p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
+           AND s.timezone IS NOT NULL AND p.timezone IS DISTINCT FROM s.timezone""", params)
 
     # Existing appointments whose row differs from the last upload. `file_moved`: the clinic's data moved
     # the start; `reset` only if that differs from the current start (the agent may already have moved
     # the appointment there, in which case the patient's confirmation stands).
     conn.execute("""
-        CREATE TEMP TABLE call_list_changed ON COMMIT DROP AS
+        INSERT INTO call_list_changed
         SELECT a.id, s.line,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AS file_moved,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at)
-                 AND s.starts_at <> a.starts_at AS reset,
-               a.provider IS DISTINCT FROM s.provider AS provider_changed
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at),
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AND s.starts_at <> a.starts_at,
+               a.provider IS DISTINCT FROM s.provider
           FROM appointments a JOIN call_list_stage s ON a.external_id = s.external_id
          WHERE a.clinic_id = %(c)s AND a.row_hash IS DISTINCT FROM s.row_hash""", params)
     # A moved appointment (or one given to another provider) no longer occupies its slot: free it the
-    # way clinic.slots does (appointment_id NULL); link_booked below books the new one if there is one.
+    # way clinic.slots does (appointment_id NULL); link_booked afterwards books the new one if any.
     conn.execute("""
         UPDATE slots SET appointment_id = NULL, booked_at = NULL
          WHERE clinic_id = %(c)s
            AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
-    updated = conn.execute("""
+    totals.updated += conn.execute("""
         UPDATE appointments a SET
-               patient_id = s.patient_id,
+               patient_id = p.id,
                starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
                imported_starts_at = s.starts_at,
                duration_minutes = s.duration_minutes, provider = s.provider, location = s.location,
@@ -229,32 +305,19 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[Cl
                voicemail_left = CASE WHEN c.reset THEN false ELSE a.voicemail_left END,
                callback_at = CASE WHEN c.reset THEN NULL ELSE a.callback_at END
           FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
+          JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE a.id = c.id""", params).rowcount
-    reset = conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone()
-    imported = conn.execute("""
+    totals.moved += _first(conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone())
+    totals.imported += conn.execute("""
         INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
                                   duration_minutes, provider, location, timezone, notes, row_hash,
                                   call_list_id, status_changed_at)
-        SELECT %(c)s, s.external_id, s.patient_id, s.starts_at, s.starts_at, s.duration_minutes, s.provider,
+        SELECT %(c)s, s.external_id, p.id, s.starts_at, s.starts_at, s.duration_minutes, s.provider,
                s.location, s.timezone, s.notes, s.row_hash, %(list)s, %(now)s
           FROM call_list_stage s
+          JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
         ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
-    linked = slots.link_booked(conn, clinic_id)
-    unchanged = len(valid) - imported - updated
-
-    conn.execute(
-        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
-        " errors = %s, completed_at = now() WHERE id = %s",
-        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
-    )
-    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
-                  subject_id=call_list_id,
-                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
-                        "moved": _first(reset), "slots_linked": linked,
-                        "filename": filename})
-    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
-                        rejected=rejected, errors=errors)
 
 
 def _first(row: Any) -> int:
