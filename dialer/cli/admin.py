@@ -24,7 +24,9 @@ def migrate(as_json: bool = JsonOpt) -> None:
     """Create the database if needed and apply pending migrations (safe to run concurrently)."""
     url = get_settings().database_url
     applied = run_migrations(url)
-    result = {"applied": [f"{m.version:04d}_{m.name}" for m in applied], **migration_status(url)}
+    state = migration_status(url)
+    result = {"applied": [f"{m.version:04d}_{m.name}" for m in applied],
+              "current_version": max(state["applied"], default=0), "pending": state["pending"]}
     emit(result, as_json, lambda r: console.print(
         f"applied {len(r['applied'])} migration(s): {', '.join(r['applied']) or 'already up to date'}"))
 
