@@ -2,7 +2,7 @@
 
 import typer
 
-from dialer.cli import admin, imports
+from dialer.cli import admin, calls, imports, planning
 
 app = typer.Typer(help="Appointment-confirmation dialer: clinic admin, imports, planning, calls.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -12,6 +12,7 @@ app.add_typer(admin.clinic_app, name="clinic")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.dnc_app, name="dnc")
 app.add_typer(admin.slots_app, name="slots")
+app.add_typer(calls.calls_app, name="calls")
+app.registered_commands += planning.planning_app.registered_commands
 app.command("import-calls")(imports.import_calls)
 app.add_typer(imports.call_lists_app, name="call-lists")
-app.registered_commands += __import__("dialer.cli.planning", fromlist=["planning_app"]).planning_app.registered_commands
