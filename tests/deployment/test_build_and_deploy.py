@@ -1,0 +1,48 @@
+"""Build spec, deploy script and the image's pinned requirements."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import tomllib
+
+import yaml
+
+from tests.deployment.manifests import DEPLOYMENT, DOCKERFILE, ROOT, parse_dockerfile
+
+PIN = re.compile(r"^([A-Za-z0-9][A-Za-z0-9._-]*)(?:\[[^\]]*\])?==(\S+)", re.MULTILINE)
+
+
+def pins(text: str) -> dict[str, str]:
+    return {name.lower().replace("_", "-"): version for name, version in PIN.findall(text)}
+
+
+def test_image_requirements_are_the_same_pins_as_the_dev_requirements() -> None:
+    dev = pins((ROOT / "requirements.txt").read_text())
+    image = pins((DEPLOYMENT / "requirements.txt").read_text())
+    differ = {n: (v, dev.get(n)) for n, v in image.items() if dev.get(n) != v}
+    assert not differ, f"deployment/requirements.txt disagrees with requirements.txt: {differ}; run make requirements"
+    runtime = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    names = {re.match(r"[A-Za-z0-9._-]+", d).group(0).lower().replace("_", "-") for d in runtime}  # type: ignore[union-attr]
+    missing = names - set(image)
+    assert not missing, f"runtime dependencies missing from the image: {missing}; run make requirements"
+    assert "pytest" not in image and "playwright" not in image, "dev tools do not belong in the image"
+
+
+def test_buildspec_builds_every_service_target_and_deploys() -> None:
+    spec = yaml.safe_load((DEPLOYMENT / "buildspec.yml").read_text())
+    assert spec["version"] == 0.2
+    targets = spec["env"]["variables"]["TARGETS"].split()
+    stages = parse_dockerfile(DOCKERFILE.read_text())
+    assert set(targets) == {"migrate", "token-server", "dialer-worker", "beat", "agent"}
+    assert all(t in stages for t in targets)
+    post = " ".join(spec["phases"]["post_build"]["commands"])
+    assert "docker push" in post and "deployment/deploy.sh" in post
+
+
+def test_deploy_script_migrates_before_rolling_services() -> None:
+    script = (DEPLOYMENT / "deploy.sh").read_text()
+    subprocess.run(["bash", "-n", str(DEPLOYMENT / "deploy.sh")], check=True)
+    assert script.index("aws ecs run-task") < script.index("aws ecs wait tasks-stopped") \
+        < script.index('"$exit_code" != "0"') < script.index("aws cloudformation deploy")
+    assert "set -euo pipefail" in script
