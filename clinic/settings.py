@@ -26,9 +26,34 @@ class Settings(BaseSettings):
     openai_model: str = "gpt-4o-mini"
     openai_tts_voice: str = "coral"
     deepgram_api_key: SecretStr | None = None
+    deepgram_model: str = "nova-3-phonecall"
+    openai_tts_model: str = "gpt-4o-mini-tts"
+    # Agent call limits and prices (USD) used for each attempt's cost_usd.
+    agent_llm_timeout_seconds: float = 4.0
+    agent_prices: dict[str, float] = Field(default_factory=lambda: {
+        "llm_input_per_1k_tokens": 0.00015, "llm_output_per_1k_tokens": 0.0006,
+        "stt_per_minute": 0.0077, "tts_per_1k_chars": 0.015, "sip_per_minute": 0.01})
 
     operator_api_key: SecretStr | None = None
     cors_origins: list[str] = Field(default_factory=lambda: ["http://localhost:5173"])
+    # Token server: where it listens, what the browser is told to dial for LiveKit (defaults to
+    # livekit_url), how long a browser test-call token lives, and how many test calls a clinic may
+    # start per minute (each one costs a real call).
+    token_server_host: str = "127.0.0.1"
+    token_server_port: int = 8000
+    livekit_public_url: str | None = None
+    test_call_token_ttl_seconds: int = 900
+    test_calls_per_minute: int = 5
+    rate_limit_key_prefix: str = "clinic-dialer:ratelimit:"
+    # Celery queues whose Redis list length /metrics reports as queue depth.
+    metrics_queues: list[str] = Field(default_factory=lambda: ["celery", "dial"])
+
+    # Dialer (Celery). Tests give every run its own queue so concurrent runs never share tasks.
+    dialer_queue: str = "dialer"
+    dialer_tick_seconds: float = 60.0          # planner and reaper period (beat)
+    dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
+    dialer_pacing_prefix: str = "clinic-dialer:pace:"
+    dialer_dispatch_max_retries: int = 5
 
     import_max_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"

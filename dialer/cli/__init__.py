@@ -2,7 +2,7 @@
 
 import typer
 
-from dialer.cli import admin
+from dialer.cli import admin, calls
 
 app = typer.Typer(help="Appointment-confirmation dialer: clinic admin, imports, planning, calls.",
                   no_args_is_help=True, pretty_exceptions_show_locals=False)
@@ -12,3 +12,5 @@ app.add_typer(admin.clinic_app, name="clinic")
 app.add_typer(admin.keys_app, name="keys")
 app.add_typer(admin.dnc_app, name="dnc")
 app.add_typer(admin.slots_app, name="slots")
+app.registered_commands += __import__("dialer.cli.planning", fromlist=["planning_app"]).planning_app.registered_commands
+app.add_typer(calls.calls_app, name="calls")

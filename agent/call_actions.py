@@ -1,0 +1,82 @@
+"""The database effect of each decision taken on a call: one short, idempotent transaction each.
+
+Tools (confirmation_agent) are thin: they call these. Repeating one (an LLM that calls a tool twice, a
+retried step after a fallback) never double-books, double-cancels or duplicates a DNC row."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+from clinic import dnc, events, scheduling
+from clinic.db import connection
+
+from agent.call_context import CallInfo
+
+ACTOR = "agent"
+
+
+def confirm(call: CallInfo, now: datetime) -> str:
+    """Mark the appointment confirmed (a moved appointment stays 'rescheduled', which is also confirmed)."""
+    with connection() as conn:
+        row = conn.execute(
+            "UPDATE appointments SET status = 'confirmed', status_changed_at = %s, updated_at = %s"
+            " WHERE id = %s AND status IN ('pending', 'staff_followup', 'unreachable') RETURNING id",
+            (now, now, call.appointment["id"])).fetchone()
+        if row:
+            events.record(conn, kind="appointment.confirmed", actor=ACTOR, clinic_id=call.clinic["id"],
+                          subject_type="appointment", subject_id=call.appointment["id"])
+        status = conn.execute("SELECT status FROM appointments WHERE id = %s",
+                              (call.appointment["id"],)).fetchone()
+    return status["status"] if status else "confirmed"
+
+
+def cancel(call: CallInfo, now: datetime) -> bool:
+    """Cancel and free the slot. Returns False when it was already cancelled."""
+    with connection() as conn:
+        row = conn.execute(
+            "UPDATE appointments SET status = 'cancelled', status_changed_at = %s, updated_at = %s"
+            " WHERE id = %s AND status <> 'cancelled' RETURNING id", (now, now, call.appointment["id"])).fetchone()
+        conn.execute("UPDATE slots SET appointment_id = NULL, booked_at = NULL WHERE appointment_id = %s",
+                     (call.appointment["id"],))
+        if row:
+            events.record(conn, kind="appointment.cancelled", actor=ACTOR, clinic_id=call.clinic["id"],
+                          subject_type="appointment", subject_id=call.appointment["id"])
+    return row is not None
+
+
+def find_slots(call: CallInfo, preference: str, now: datetime, exclude: frozenset[int] = frozenset()
+               ) -> list[dict[str, Any]]:
+    """Up to three free slots near the patient's wish (at least two hours from now)."""
+    today = now.astimezone(call.clinic_tz).date()
+    pref = scheduling.parse_preference(preference, today=today)
+    with connection() as conn:
+        free = scheduling.free_slots(conn, clinic_id=call.clinic["id"], provider=call.appointment.get("provider"),
+                                     after=now + timedelta(hours=2))
+    return scheduling.choose_slots(free, pref, tz=call.clinic_tz, exclude_ids=exclude)
+
+
+def book(call: CallInfo, slot_id: int, now: datetime) -> dict[str, Any]:
+    """Book `slot_id` (raises scheduling.SlotTaken if someone else got it first)."""
+    with connection() as conn:
+        result = scheduling.book_slot(conn, appointment_id=call.appointment["id"], slot_id=slot_id, now=now)
+        appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (call.appointment["id"],)).fetchone()
+    if appt:
+        call.appointment = appt
+    return result
+
+
+def request_callback(call: CallInfo, when: str, now: datetime) -> datetime:
+    """Store when the patient wants to be called back (clinic-local reading of `when`)."""
+    at = scheduling.callback_time(when, now=now, tz=call.clinic_tz)
+    with connection() as conn:
+        conn.execute("UPDATE appointments SET callback_at = %s, updated_at = %s WHERE id = %s",
+                     (at, now, call.appointment["id"]))
+    return at
+
+
+def add_to_dnc(call: CallInfo, source: str) -> bool:
+    """`source` is 'patient_request' (stop calling) or 'wrong_number'."""
+    reason = "patient asked to stop calling" if source == "patient_request" else "wrong number reported on call"
+    with connection() as conn:
+        return dnc.add(conn, call.phone, clinic_id=call.clinic["id"], reason=reason, source=source, actor=ACTOR)

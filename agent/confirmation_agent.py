@@ -1,0 +1,310 @@
+"""The confirmation call's agent: instructions the LLM follows and the tools it may call.
+
+Every decision is a `@function_tool` whose docstring the LLM reads and whose effect is one idempotent
+Postgres transaction (agent.call_actions). The tools also enforce the compliance rules themselves, so a
+model that ignores its instructions still cannot reveal appointment details before the identity is
+confirmed, or book a slot it never offered."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from datetime import datetime
+from typing import Any
+
+from livekit.agents import Agent, RunContext, ToolError, function_tool
+
+from agent import call_actions, speech
+from agent.call_context import CallInfo
+from agent.call_state import CallState
+from agent.events import CallEvents
+from agent.fillers import PhrasePicker
+from agent.intents import DTMF_TEXT
+from clinic import scheduling
+from clinic.clock import get_clock
+
+log = logging.getLogger("agent.confirmation")
+
+SILENCE_TEXT = "[silence]"
+
+INSTRUCTIONS = """You are the automated phone assistant of {clinic}, calling a patient about an appointment.
+Speak like a warm, quick receptionist: short sentences, plain words, no lists, no markdown, no emoji.
+Rules you must never break:
+- Until confirm_identity has succeeded, say nothing beyond the clinic's name and that you are calling about
+  an appointment. Do not say the date, time, provider, location or reason.
+- If the person is not {first_name}, call not_the_patient (offer to leave a message asking them to call the
+  clinic back, nothing more). If they say it is a wrong number, call wrong_number.
+- If they ask you to stop calling, call stop_calling at once.
+- Only state facts returned by your tools. For questions, call lookup_clinic_fact; if it has no answer, say
+  you don't know and offer a transfer to the front desk or a callback. Never invent an answer.
+- To reschedule, call find_available_slots with their preference in their words, offer at most the times it
+  returns, and book the chosen one with book_slot. Before cancelling, check once; after cancelling, offer
+  once to find a new time.
+- Start replies with a short acknowledgment ("Mm-hmm.", "Got it.") and vary your wording.
+- The text "[keypad N]" means the patient pressed key N: 1 confirm, 2 reschedule, 3 cancel, 0 front desk,
+  9 stop calling. "[silence]" means the line was quiet: ask again briefly; after three, say goodbye and call
+  end_call.
+- After a tool says the call is finishing, say a short goodbye and nothing else."""
+
+
+class ConfirmationAgent(Agent):
+    def __init__(self, call: CallInfo, *, state: CallState | None = None, phrases: PhrasePicker | None = None,
+                 events: CallEvents | None = None, greet: bool = True,
+                 on_end: Callable[[CallState], Awaitable[None]] | None = None) -> None:
+        super().__init__(instructions=INSTRUCTIONS.format(clinic=call.clinic_name, first_name=call.first_name))
+        self.call = call
+        self.state = state or CallState()
+        self.phrases = phrases or PhrasePicker(seed=call.attempt_id)
+        self.events = events or CallEvents(call.attempt_id, None)
+        self._greet = greet
+        self._on_end = on_end
+        self._end_task: asyncio.Task[None] | None = None
+        self.filler_delays: list[float] = []   # seconds from tool start to filler queued (bench)
+        self.on_filler: Callable[[str], None] | None = None
+
+    # ---- speech helpers -------------------------------------------------------------------------
+    def greeting(self) -> str:
+        """Disclosure first: who is calling (an automated assistant for the clinic) and about what."""
+        hour = get_clock().now().astimezone(self.call.tz).hour
+        return (f"{speech.greeting_for(hour)}! This is the automated assistant calling for {self.call.clinic_name} "
+                f"about an upcoming appointment. Am I speaking with {self.call.first_name}?")
+
+    async def on_enter(self) -> None:
+        if self._greet:
+            self.session.say(self.greeting())
+
+    def now(self) -> datetime:
+        return get_clock().now()
+
+    async def _filler(self, ctx: RunContext, kind: str = "lookup") -> None:
+        """Speak a filler right away (the DB work follows), timed for the benchmark."""
+        t0 = asyncio.get_running_loop().time()
+        text = self.phrases.lookup() if kind == "lookup" else self.phrases.saving()
+        # Not added to the chat context (the model needn't read it); the call record hears it via on_filler.
+        ctx.session.say(text, add_to_chat_ctx=False)
+        self.filler_delays.append(asyncio.get_running_loop().time() - t0)
+        if self.on_filler is not None:
+            self.on_filler(text)
+
+    async def _tool_event(self, ctx: RunContext, status: str, detail: str | None = None) -> None:
+        await self.events.emit("tool_call", name=ctx.function_call.name, status=status,
+                               call_id=ctx.function_call.call_id, detail=detail)
+
+    def _require_identity(self) -> None:
+        if not self.state.identity_confirmed:
+            raise ToolError("identity not confirmed yet: ask whether you are speaking with the patient first")
+
+    def _finish_after_reply(self, ctx: RunContext, action: str = "hangup") -> None:
+        """Terminal decision: the goodbye (this turn's reply) plays, then hang up or transfer."""
+        self.state.close_after_reply(action)  # type: ignore[arg-type]
+        if self._end_task is None:
+            self._end_task = asyncio.create_task(self._end_after(ctx.speech_handle))
+
+    async def _end_after(self, handle: Any) -> None:
+        try:
+            await handle.wait_for_playout()
+        finally:
+            if self._on_end is not None:
+                await self._on_end(self.state)
+            self.state.ended.set()
+
+    async def _run_tool(self, ctx: RunContext, fn: Callable[[], Any], filler: str | None = "lookup") -> Any:
+        """Filler first, then the blocking DB call off the event loop, with a longer-wait filler if slow."""
+        await self._tool_event(ctx, "started")
+        if filler:
+            await self._filler(ctx, filler)
+        try:
+            async with ctx.with_filler(self.phrases.still_working, delay=2.5, interval=4.0, max_steps=2):
+                result = await asyncio.to_thread(fn)
+        except scheduling.SlotTaken:
+            await self._tool_event(ctx, "error", "slot taken")
+            raise
+        except Exception as exc:
+            await self._tool_event(ctx, "error", type(exc).__name__)
+            raise
+        await self._tool_event(ctx, "success")
+        return result
+
+    # ---- tools ----------------------------------------------------------------------------------
+    @function_tool
+    async def confirm_identity(self, ctx: RunContext) -> str:
+        """Call when the person on the line says they are the patient. Returns the appointment details,
+        which you may share only after this succeeds."""
+        self.state.identity_confirmed = True
+        await self._tool_event(ctx, "success")
+        return json.dumps({"first_name": self.call.first_name,
+                           "appointment": self.call.appointment_phrase(),
+                           "next": "State the appointment and ask if they can make it. Mention they can press 1 "
+                                   "to confirm, 2 to reschedule, or 3 to cancel."})
+
+    @function_tool
+    async def not_the_patient(self, ctx: RunContext) -> str:
+        """Call when the person says they are not the patient (a relative, a roommate). Only offer to leave
+        a message asking the patient to call the clinic back; share nothing else."""
+        self.state.decide("not_patient")
+        self._finish_after_reply(ctx)
+        await self._tool_event(ctx, "success")
+        return json.dumps({"message": f"Please ask {self.call.first_name} to call {self.call.clinic_name} back at "
+                                      f"{speech.say_phone(self.call.callback_number or '')}.",
+                           "next": "Ask them kindly to pass on that message, thank them and say goodbye."})
+
+    @function_tool
+    async def wrong_number(self, ctx: RunContext) -> str:
+        """Call when the person says this is a wrong number or they don't know the patient. The number is
+        added to the do-not-call list for this patient."""
+        await self._run_tool(ctx, lambda: call_actions.add_to_dnc(self.call, "wrong_number"), filler=None)
+        self.state.decide("wrong_number")
+        self._finish_after_reply(ctx)
+        return json.dumps({"done": True, "next": "Apologise for the mix-up, say we won't call again, goodbye."})
+
+    @function_tool
+    async def stop_calling(self, ctx: RunContext) -> str:
+        """Call as soon as the person asks not to be called again. Adds the number to the do-not-call list."""
+        await self._run_tool(ctx, lambda: call_actions.add_to_dnc(self.call, "patient_request"), filler=None)
+        self.state.decide("opted_out")
+        self._finish_after_reply(ctx)
+        return json.dumps({"done": True, "next": "Confirm they won't get more automated calls; polite goodbye."})
+
+    @function_tool
+    async def confirm_appointment(self, ctx: RunContext) -> str:
+        """Call when the patient confirms they will come to the appointment."""
+        self._require_identity()
+        status = await self._run_tool(ctx, lambda: call_actions.confirm(self.call, self.now()), filler="saving")
+        self.state.decide("rescheduled" if status == "rescheduled" else "confirmed")
+        self._finish_after_reply(ctx)
+        return json.dumps({"confirmed": True, "appointment": self.call.appointment_phrase(),
+                           "next": "Thank them, say you look forward to seeing them, goodbye."})
+
+    @function_tool
+    async def find_available_slots(self, ctx: RunContext, preference: str) -> str:
+        """Search free appointment times near the patient's preference.
+
+        Args:
+            preference: the patient's wish in their own words, e.g. "next Tuesday afternoon", "after 4",
+                "any morning next week"; empty for "anything".
+        """
+        self._require_identity()
+        slots = await self._run_tool(
+            ctx, lambda: call_actions.find_slots(self.call, preference, self.now(),
+                                                 exclude=frozenset(self.state.offered_ids)))
+        if not slots and self.state.offered_ids:
+            slots = await asyncio.to_thread(call_actions.find_slots, self.call, preference, self.now())
+        self.state.offered = slots
+        self.state.offered_ids |= {s["id"] for s in slots}
+        options = [speech.say_slot_short(s["starts_at"].astimezone(self.call.clinic_tz)) for s in slots]
+        return json.dumps({"options": [{"option": i + 1, "time": o} for i, o in enumerate(options)],
+                           "next": "Offer these times (no others) and ask which works." if options else
+                           "Say nothing is free then and ask for another day or time."})
+
+    @function_tool
+    async def book_slot(self, ctx: RunContext, option: int) -> str:
+        """Book one of the times just offered by find_available_slots, moving the appointment there.
+
+        Args:
+            option: the option number (1, 2 or 3) the patient chose.
+        """
+        self._require_identity()
+        if not 1 <= option <= len(self.state.offered):
+            raise ToolError(f"option must be between 1 and {len(self.state.offered)}: offer times first")
+        slot = self.state.offered[option - 1]
+        try:
+            await self._run_tool(ctx, lambda: call_actions.book(self.call, slot["id"], self.now()), filler="saving")
+        except scheduling.SlotTaken:
+            self.state.offered = []
+            raise ToolError("that time was just taken by someone else: apologise and search again") from None
+        self.state.decide("rescheduled")
+        self._finish_after_reply(ctx)
+        return json.dumps({"booked": True, "appointment": self.call.appointment_phrase(),
+                           "next": "Confirm the new time back to them, thank them, goodbye."})
+
+    @function_tool
+    async def cancel_appointment(self, ctx: RunContext) -> str:
+        """Cancel the appointment. Only call after the patient confirmed once that they want to cancel."""
+        self._require_identity()
+        await self._run_tool(ctx, lambda: call_actions.cancel(self.call, self.now()), filler="saving")
+        self.state.decide("cancelled")
+        return json.dumps({"cancelled": True,
+                           "next": "Say it is cancelled and offer once to find a new time instead."})
+
+    @function_tool
+    async def schedule_callback(self, ctx: RunContext, when: str) -> str:
+        """Record that the person wants a call back later.
+
+        Args:
+            when: when they asked to be called, in their words ("tomorrow afternoon", "after 5"); empty if
+                they did not say.
+        """
+        at = await self._run_tool(ctx, lambda: call_actions.request_callback(self.call, when, self.now()),
+                                  filler="saving")
+        self.state.decide("callback_requested")
+        self._finish_after_reply(ctx)
+        local = at.astimezone(self.call.clinic_tz)
+        return json.dumps({"callback_at": speech.say_when(local), "next": "Tell them when we'll call back; goodbye."})
+
+    @function_tool
+    async def transfer_to_front_desk(self, ctx: RunContext) -> str:
+        """Transfer the call to a person at the clinic's front desk (when the patient asks for a person, or a
+        question can't be answered and they want a transfer)."""
+        if not self.call.clinic.get("transfer_number"):
+            raise ToolError("this clinic has no front-desk number: offer a callback instead")
+        self.state.decide("transferred")
+        self._finish_after_reply(ctx, "transfer")
+        await self._tool_event(ctx, "success")
+        return json.dumps({"next": "Say you are connecting them to the front desk now. One short sentence."})
+
+    @function_tool
+    async def lookup_clinic_fact(self, ctx: RunContext, topic: str) -> str:
+        """Look up a fact about the clinic to answer a question (address, parking, what to bring,
+        preparation, or the appointment itself). Answer only with what this returns.
+
+        Args:
+            topic: the patient's question in their words.
+        """
+        self._require_identity()
+        answer = answer_from_facts(topic, self.call, self.state.identity_confirmed)
+        await self._tool_event(ctx, "success")
+        if answer is None:
+            return json.dumps({"known": False, "next": "Say you don't have that information and offer to transfer "
+                                                      "them to the front desk or have someone call back."})
+        return json.dumps({"known": True, "answer": answer})
+
+    @function_tool
+    async def end_call(self, ctx: RunContext, reason: str) -> str:
+        """End the call politely (the person said goodbye, or repeated silence or unclear replies).
+
+        Args:
+            reason: short reason, e.g. "goodbye", "silence", "unclear".
+        """
+        self.state.end_reason = reason
+        self._finish_after_reply(ctx)
+        await self._tool_event(ctx, "success")
+        return json.dumps({"next": "Say a short goodbye."})
+
+
+_FACT_TOPICS: dict[str, tuple[str, ...]] = {
+    "address": ("address", "where", "located", "location", "directions", "get there", "find you"),
+    "parking": ("park", "parking", "car", "lot", "garage"),
+    "what_to_bring": ("bring", "need to have", "documents", "insurance card", "id", "paperwork"),
+    "preparation": ("prepare", "early", "fast", "eat", "arrive", "before the appointment", "check in"),
+}
+
+
+def answer_from_facts(question: str, call: CallInfo, identity_confirmed: bool) -> str | None:
+    """Answer from the clinic's stored facts only. None = not known (the agent must say so)."""
+    q = question.lower()
+    if any(w in q for w in ("when", "what time", "which day", "what day", "who", "which doctor", "with whom")) \
+            and identity_confirmed:
+        return f"Your appointment is {call.appointment_phrase()}."
+    for key, words in _FACT_TOPICS.items():
+        if any(w in q for w in words) and call.facts.get(key):
+            return call.facts[key]
+    for key, value in call.facts.items():
+        if key not in _FACT_TOPICS and key.replace("_", " ").lower() in q:
+            return value
+    return None
+
+
+def dtmf_text(digit: str) -> str:
+    return DTMF_TEXT.format(digit=digit)

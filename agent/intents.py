@@ -1,0 +1,194 @@
+"""Deterministic intent recognition for patient replies (the offline brain's ears).
+
+Labels are design.md's: confirm, reschedule, cancel, callback_later, not_patient, wrong_number, opt_out,
+question, human, unclear. Rules are ordered by how costly a miss is: an opt-out or a wrong number must
+never be read as a "yes", and a negated "don't cancel" must not cancel. Input is ASR-style text (any
+case, no punctuation, fillers); `context` says what the agent just asked, which decides what a bare
+"yes"/"no" means ("identity": is this the patient?, "appointment": can you make it?, "yes_no": any
+other yes/no question).
+
+`python -m agent.intents` reads one utterance per line on stdin and prints one JSON object per line."""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass
+from typing import Literal
+
+Label = Literal["confirm", "reschedule", "cancel", "callback_later", "not_patient", "wrong_number", "opt_out",
+                "question", "human", "unclear"]
+LABELS: tuple[str, ...] = ("confirm", "reschedule", "cancel", "callback_later", "not_patient", "wrong_number",
+                           "opt_out", "question", "human", "unclear")
+Context = Literal["identity", "appointment", "yes_no", "slot_choice"]
+
+# DTMF keys (design: 1 confirm, 2 reschedule, 3 cancel, 0 front desk, 9 stop calling).
+DTMF_INTENTS: dict[str, Label] = {"1": "confirm", "2": "reschedule", "3": "cancel", "0": "human", "9": "opt_out"}
+DTMF_TEXT = "[keypad {digit}]"
+_DTMF_RE = re.compile(r"\[keypad ([0-9*#])\]")
+
+
+@dataclass(frozen=True)
+class Intent:
+    text: str
+    intent: Label
+    negative: bool = False        # a bare "no"/"nope": the context decided the label
+    choice: int | None = None     # "the second one" -> 2 (1-based) when choosing among offered slots
+    dtmf: str | None = None
+
+
+_FILLERS = re.compile(r"\b(um+|uh+|erm|er|hmm+|mm+|ah+|oh|well|like|so|okay so|you know|i mean|actually|"
+                      r"honestly|basically)\b[,.]?\s*")
+
+
+def normalize(text: str) -> str:
+    t = text.lower().replace("’", "'").replace("‘", "'")
+    t = re.sub(r"[^a-z0-9'?\[\]#* ]+", " ", t)
+    t = re.sub(r"\b(can ?not|cant)\b", "can't", t)
+    t = re.sub(r"\b(dont)\b", "don't", t)
+    t = re.sub(r"\b(wont)\b", "won't", t)
+    t = re.sub(r"\b(im)\b", "i'm", t)
+    t = re.sub(r"\b(isnt)\b", "isn't", t)
+    t = re.sub(r"\b(doesnt)\b", "doesn't", t)
+    t = re.sub(r"\b(thats)\b", "that's", t)
+    t = re.sub(r"\b(ill)\b", "i'll", t)
+    t = re.sub(r"\b(id)\b", "i'd", t)
+    t = re.sub(r"\b(whats)\b", "what's", t)
+    t = re.sub(r"\bgonna\b", "going to", t)
+    t = re.sub(r"\bwanna\b", "want to", t)
+    t = re.sub(r"\s+", " ", t).strip()
+    return t
+
+
+def _any(patterns: str, t: str) -> bool:
+    return re.search(patterns, t) is not None
+
+
+OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't (ever )?(call|contact|phone|ring) "
+           r"(me|this number|here)|do not (call|contact)|never call|take (me|my number|this number) off|"
+           r"remove (me|my number|this number)|off (your|the) (list|calling list)|unsubscribe|no more calls|"
+           r"stop these calls|lose my number|opt out")
+WRONG = (r"wrong (number|person|house)|no (one|body) (here )?(by|with|named|called) th|nobody (here )?(by|named|"
+         r"called|with) th|(there's|there is) no (one|body|\w+) (here|by that)|never heard of|don't know (any|a|who|"
+         r"an?) |(you've|you have|you got) the wrong|not the right number|no \w+ (lives|living) here|"
+         r"doesn't live here|dialed wrong|misdialed|no such person")
+HUMAN = (r"\b(speak|talk|chat) (to|with) (a |an |the |someone|somebody|real|actual|live|human|person|staff|"
+         r"receptionist|front desk|office|doctor|nurse)|real person|live person|actual person|human being|"
+         r"\bhuman\b|\boperator\b|representative|front desk|transfer me|put me through|connect me|"
+         r"get me (a|someone|somebody)|(is there|can i get) (someone|somebody|a person)|agent please|"
+         r"not a (robot|machine)|are you a (robot|machine|bot)")
+NOT_PATIENT = (r"this is (his|her|their) \w+|i'm (his|her|their) \w+|(he|she|they)('s| is| are) not (here|home|"
+               r"in|available|around)|(he|she|they)('s| is| are)n't (here|home|in|available|around)|"
+               r"not (here|home|available|in) right now|this isn't (him|her)|this is not (him|her)|"
+               r"(he|she)'s (at|out|away|asleep|sleeping|at work|working)|can i take a message|"
+               r"take a message|speaking for (him|her)|on (his|her) behalf|not (him|her)\b|"
+               r"(he|she) can't come to the phone|(he|she)'s (busy|out|sleeping)|i'm not \w+\b(?<!sure)")
+CALLBACK = (r"call (me |us |him |her )?(back|later|again|another time|tomorrow|in an hour|this evening|tonight)|"
+            r"bad time|not a good time|busy right now|i'm (busy|driving|at work|in a meeting|in the middle)|"
+            r"can't talk|can't really talk|try (me )?(again )?(later|tomorrow|another)|ring (me )?back|"
+            r"in a meeting|later today|give me a call (later|back|tomorrow)|reach me (later|tomorrow)")
+_NEG_CANCEL = r"(don't|do not|not|no need to|never|won't) (want to |wanna |need to |going to |gonna )?cancel"
+CANCEL = (r"\bcancel|don't need (it|the appointment|that appointment|to come)|no longer need|won't need|"
+          r"not (going to be )?(coming|going) (in|at all)|call it off|scrap (it|that|the appointment)|"
+          r"(drop|delete) (it|the appointment|my appointment)|i'm not coming|we're not coming|"
+          r"(found|going to|switched to|seeing) (a |another )?(different|another|new) (doctor|clinic|office)|"
+          r"already (been seen|saw)|feeling better now so|don't want (it|the appointment|to come)")
+RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(different|another|other|new) "
+              r"(time|day|date|slot|appointment)|can't make|can't come|can't do|won't (be able to )?make|"
+              r"not going to make|not (be )?able to (make|come|do)|won't be able|rather|instead|push (it|that)|"
+              r"earlier|later (time|date|in the day|in the week|one)|\bconflict|something came up|"
+              r"doesn't work|won't work|not work for me|isn't good|is bad for me|bad day|"
+              r"(any|anything|something) (else|available|open|free)|(do|does|would) you have (any|anything|"
+              r"something)|what else|(next|this) (week|monday|tuesday|wednesday|thursday|friday)|"
+              r"(monday|tuesday|wednesday|thursday|friday)s? (would|works|is) (be )?better|"
+              r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
+              r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
+              r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)")
+QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|\bis (there|it|parking)\b|\b(do|should|can|will|"
+            r"does) (i|we|you) (need|bring|park|have to|come|eat|fast)|\bparking\b|\baddress\b|"
+            r"\bbring\b|\binsurance\b|\bdirections\b|\bhow long\b|\bprepare|\bfast(ing)?\b")
+CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|all right|absolutely|definitely|"
+           r"of course|certainly|uh huh|mhm|mm hmm|affirmative|indeed|perfect|great|fine|sounds good|"
+           r"sure thing|you bet|that's right|that's correct|that's me|it is|i am|speaking|this is (she|he|him|"
+           r"her|me)|you got (him|her|me|it)|yes please|please do|go ahead|confirm|confirmed|i think so|"
+           r"i guess|probably|should be|works|good)\b|\bconfirm\b|i'll be there|we'll be there|i'll make it|"
+           r"\bsee you (then|there)|(that|it|which|this) (works|is fine|is good|sounds good|is perfect)|"
+           r"\bstill (on|coming|good|planning)|count me in|i can make it|i can come|i'll come|be there|"
+           r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
+           r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(first|second|third)\b|"
+           r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$")
+BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
+_CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,
+                 "3rd": 3, "three": 3, "3": 3, "last": 3}
+
+
+def _choice(t: str) -> int | None:
+    m = re.search(r"\b(first|second|third|last|1st|2nd|3rd)\b|\boption (one|two|three|1|2|3)\b", t)
+    if m:
+        return _CHOICE_WORDS[m.group(1) or m.group(2)]
+    return None
+
+
+def classify(text: str, context: Context = "appointment") -> Intent:
+    """Label one patient utterance. Pure and fast (regexes only)."""
+    raw = text
+    m = _DTMF_RE.search(text)
+    if m:
+        digit = m.group(1)
+        return Intent(raw, DTMF_INTENTS.get(digit, "unclear"), dtmf=digit)
+    t = normalize(text)
+    core = _FILLERS.sub("", t).strip(" ?")
+    if not core:
+        return Intent(raw, "unclear")
+    if _any(OPT_OUT, t):
+        return Intent(raw, "opt_out")
+    if _any(WRONG, t):
+        return Intent(raw, "wrong_number")
+    if _any(HUMAN, t):
+        return Intent(raw, "human")
+    if _any(NOT_PATIENT, t) and not _any(r"^(yes|yeah|yep)\b.*\b(this is|i'm) (me|him|her)", t):
+        return Intent(raw, "not_patient")
+    if _any(CALLBACK, t):
+        return Intent(raw, "callback_later")
+    negated_cancel = _any(_NEG_CANCEL, t)
+    if _any(CANCEL, t) and not negated_cancel:
+        return Intent(raw, "cancel")
+    yeah_no = _any(r"^(yeah|yes|yea) no\b", core)
+    if _any(RESCHEDULE, t) and not _any(r"^(no|nope)?\s*(i )?can (still )?make it", core):
+        return Intent(raw, "reschedule", choice=_choice(t))
+    if _any(r"\b(not sure|don't know|no idea|unsure|maybe|possibly|let me think|hard to say)\b", core) and \
+            not _any(QUESTION, core):
+        return Intent(raw, "unclear")
+    if _any(QUESTION, core) and not _any(r"^(what|huh|sorry|pardon|come again|excuse me)$", core) and \
+            not _any(r"^(sorry )?(what|who)('s| is| was)? (that|this|it)?\s*(again)?$", core) or core.endswith("?"):
+        if "?" in t or _any(QUESTION, core):
+            if not _any(r"^(what|huh|sorry|pardon|come again|excuse me|say that again)\b", core) or \
+                    _any(r"\b(bring|park|address|where|how long|insurance|fast|prepare|what time|which)\b", core):
+                return Intent(raw, "question")
+    if yeah_no and not _any(r"\b(fine|good|works|problem|worries|that's right|correct)\b", core):
+        return Intent(raw, "reschedule" if context != "identity" else "not_patient", negative=True)
+    if negated_cancel:
+        return Intent(raw, "confirm")
+    if _any(BARE_NEGATIVE, core) or _any(r"^(no|nope|nah)\b", core) and not _any(CONFIRM, core.split(" ", 1)[-1]):
+        if context == "identity":
+            return Intent(raw, "not_patient", negative=True)
+        if context == "appointment":
+            return Intent(raw, "reschedule", negative=True)
+        return Intent(raw, "unclear", negative=True)
+    if _any(CONFIRM, core) or _any(r"^(no problem|no worries|yeah no)\b", core):
+        return Intent(raw, "confirm", choice=_choice(t))
+    return Intent(raw, "unclear")
+
+
+def main() -> None:
+    """One utterance per stdin line -> one JSON object per stdout line (`text`, `intent`, extras)."""
+    for line in sys.stdin:
+        text = line.rstrip("\n")
+        if not text.strip():
+            continue
+        print(json.dumps(asdict(classify(text))), flush=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,468 @@
+"""The offline brain: a scripted receptionist policy behind LiveKit's `llm.LLM` interface.
+
+It reads the same chat context a real model reads (patient turns, its own previous replies, tool
+outputs) and answers with natural, varied templated text and the same tool calls the production model
+makes, so every tool, filler, event and outcome path runs identically with either brain. Chained after
+the OpenAI-compatible model with `llm.FallbackAdapter`, it keeps a call going when the model fails
+mid-call. It also answers LiveKit AMD's classification prompt deterministically, so answering-machine
+detection in offline calls still goes through `livekit.agents.voice.amd.AMD`."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from livekit.agents import APIConnectOptions, llm
+from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
+
+from agent.fillers import PhrasePicker
+from agent.intents import Intent, classify
+
+AMD_PROMPT_START = "Task:\nClassify the call greeting"
+_MACHINE_UNAVAILABLE = r"mailbox (is )?full|not (been )?set up|cannot accept (any )?messages|can't accept messages"
+_MACHINE_IVR = r"\bpress (\d|one|two|pound|star)|please state your name|screening|para espa"
+_MACHINE_VM = (r"leave (a|your|me a) (message|name)|after the (tone|beep)|at the tone|voicemail|voice mail|"
+               r"can't (take|get to) (your|the) (call|phone)|unable to (take|answer)|not available( right now)?|"
+               r"record your message|get back to you|you have reached|you've reached|mailbox")
+_HUMAN = r"^(hello|hi|hey|yes|yeah|speaking|this is \w+|who('s| is) this|good (morning|afternoon|evening))\b"
+
+
+def classify_greeting(transcript: str) -> str:
+    """AMD categories for a greeting transcript: machine-unavailable / machine-ivr / machine-vm / human /
+    uncertain. Keyword rules: a greeting that offers to take a message is a machine."""
+    t = transcript.lower().strip()
+    if re.search(_MACHINE_UNAVAILABLE, t):
+        return "machine-unavailable"
+    if re.search(_MACHINE_IVR, t):
+        return "machine-ivr"
+    if re.search(_MACHINE_VM, t):
+        return "machine-vm"
+    if re.search(_HUMAN, t) or len(t.split()) <= 4:
+        return "human"
+    return "uncertain"
+
+
+@dataclass
+class Reply:
+    text: str = ""
+    tool: str | None = None
+    args: dict[str, Any] = field(default_factory=dict)
+    kind: str = "other"
+
+
+@dataclass
+class PolicyView:
+    """What the policy sees in the chat context."""
+
+    identity_confirmed: bool = False
+    appointment: str = ""
+    first_name: str = ""
+    last_user: str = ""
+    last_kind: str = "identity"
+    unclear_streak: int = 0
+    silence_streak: int = 0
+    tail_outputs: list[tuple[str, dict[str, Any] | str, bool]] = field(default_factory=list)
+    options: list[str] = field(default_factory=list)
+    last_preference: str = ""
+
+
+class ReceptionistPolicy:
+    """Decides the next reply from the conversation so far. One instance per call (it remembers which
+    of its own sentences asked what, and never repeats a sentence)."""
+
+    def __init__(self, *, first_name: str, clinic_name: str, callback_phone: str = "", seed: int | None = None
+                 ) -> None:
+        self.first_name = first_name
+        self.clinic_name = clinic_name
+        self.callback_phone = callback_phone
+        self.phrases = PhrasePicker(seed)
+        self._kinds: dict[str, str] = {}
+
+    # ---- reading the context ----------------------------------------------------------------------
+    def view(self, chat_ctx: llm.ChatContext) -> PolicyView:
+        v = PolicyView(first_name=self.first_name)
+        items = list(chat_ctx.items)
+        calls: dict[str, tuple[str, dict[str, Any]]] = {}
+        last_user_idx = -1
+        for i, item in enumerate(items):
+            if item.type == "message" and item.role == "user":
+                last_user_idx = i
+        for i, item in enumerate(items):
+            if item.type == "function_call":
+                try:
+                    calls[item.call_id] = (item.name, json.loads(item.arguments or "{}"))
+                except ValueError:
+                    calls[item.call_id] = (item.name, {})
+                if item.name == "find_available_slots":
+                    v.last_preference = calls[item.call_id][1].get("preference", "")
+            elif item.type == "function_call_output":
+                name = item.name or calls.get(item.call_id, ("", {}))[0]
+                try:
+                    out: dict[str, Any] | str = json.loads(item.output)
+                except ValueError:
+                    out = item.output
+                if isinstance(out, dict):
+                    if name == "confirm_identity" and not item.is_error:
+                        v.identity_confirmed = True
+                    if out.get("appointment"):
+                        v.appointment = out["appointment"]
+                    if name == "find_available_slots" and not item.is_error:
+                        v.options = [o["time"] for o in out.get("options", [])]
+                if i > last_user_idx and last_user_idx >= 0 or (last_user_idx < 0 and i >= 0):
+                    v.tail_outputs.append((name, out, item.is_error))
+            elif item.type == "message" and item.role == "user":
+                v.last_user = item.text_content or ""
+            elif item.type == "message" and item.role == "assistant":
+                kind = self._kinds.get(item.text_content or "")
+                if kind == "filler":
+                    continue
+                if kind is None:
+                    kind = "identity" if not v.identity_confirmed else "ask_appointment"
+                v.last_kind = kind
+                if kind == "clarify":
+                    v.unclear_streak += 1
+                elif kind == "silence":
+                    v.silence_streak += 1
+                else:
+                    v.unclear_streak = v.silence_streak = 0
+        if v.tail_outputs and last_user_idx >= 0:
+            # only outputs after the last user message are "fresh"
+            fresh: list[tuple[str, dict[str, Any] | str, bool]] = []
+            seen_user = False
+            for item in items:
+                if item.type == "message" and item.role == "user":
+                    seen_user = True
+                    fresh = []
+                elif item.type == "function_call_output" and seen_user:
+                    name = item.name or calls.get(item.call_id, ("", {}))[0]
+                    try:
+                        out2: dict[str, Any] | str = json.loads(item.output)
+                    except ValueError:
+                        out2 = item.output
+                    fresh.append((name, out2, item.is_error))
+            v.tail_outputs = fresh
+        return v
+
+    def note(self, text: str, kind: str) -> None:
+        self._kinds[text] = kind
+
+    # ---- templates ------------------------------------------------------------------------------
+    def _say(self, variants: list[str], kind: str, ack: bool = True) -> Reply:
+        body = self.phrases.unique(variants)
+        text = f"{self.phrases.ack()} {body}".strip() if ack else body
+        return Reply(text=text, kind=kind)
+
+    def reprompt(self, v: PolicyView) -> str:
+        return {
+            "identity": f"Am I speaking with {self.first_name}?",
+            "ask_knows": f"Does {self.first_name} use this number?",
+            "ask_appointment": "Will you be able to make it?",
+            "offer": "Which of those times works best for you?",
+            "cancel_check": "Would you like me to cancel it?",
+            "ask_preference": "What day or time would work better for you?",
+            "rebook_offer": "Would you like me to find a new time?",
+            "resched_or_cancel": "Would you like another time, or should I cancel it?",
+            "transfer_offer": "Would you like me to transfer you to the front desk, or have someone call back?",
+        }.get(v.last_kind, "Will you be able to make it?" if v.identity_confirmed
+              else f"Am I speaking with {self.first_name}?")
+
+    # ---- deciding -------------------------------------------------------------------------------
+    def decide(self, chat_ctx: llm.ChatContext) -> Reply:
+        v = self.view(chat_ctx)
+        if v.tail_outputs:
+            return self._after_tool(v, *v.tail_outputs[-1])
+        return self._after_user(v)
+
+    def _after_tool(self, v: PolicyView, name: str, out: dict[str, Any] | str, is_error: bool) -> Reply:
+        first, clinic = self.first_name, self.clinic_name
+        o = out if isinstance(out, dict) else {}
+        if is_error:
+            err = str(out)
+            if "identity" in err:
+                return self._say([f"Before I go on, am I speaking with {first}?",
+                                  f"First, could you confirm I'm speaking with {first}?"], "identity")
+            if "taken" in err:
+                return Reply(text=self.phrases.unique(["Oh, I'm sorry, that time was just taken. Let me look again.",
+                                                       "Ah, someone just booked that one. Let me check again."]),
+                             tool="find_available_slots", args={"preference": v.last_preference}, kind="filler")
+            if name == "transfer_to_front_desk":
+                return self._say(["I'm sorry, I can't transfer the call right now. I can have someone from the "
+                                  "front desk call you back instead. Would that help?"], "callback_offer")
+            return self._say([f"Sorry, something went wrong on my end. {self.reprompt(v)}"], v.last_kind)
+        if name == "confirm_identity":
+            appt = o.get("appointment", v.appointment)
+            return self._say([
+                f"Thanks, {first}. I'm calling to confirm your appointment on {appt}. Will you be able to make it? "
+                "You can also press 1 to confirm, 2 to reschedule, or 3 to cancel.",
+                f"Great, thanks {first}. You're scheduled for {appt}. Can you still make it? "
+                "Or press 1 to confirm, 2 to reschedule, or 3 to cancel.",
+            ], "ask_appointment", ack=False)
+        if name == "not_the_patient":
+            return self._say([f"No problem. Could you please ask {first} to give {clinic} a call back at "
+                              f"{self.callback_phone}? Thank you so much, and have a good day.",
+                              f"That's okay. Would you mind asking {first} to call {clinic} back at "
+                              f"{self.callback_phone}? Thanks, and have a nice day."], "close")
+        if name == "wrong_number":
+            return self._say(["I'm so sorry for the mix-up. I've noted it so we won't call this number again. "
+                              "Have a good day.", "My apologies for bothering you. We won't call this number "
+                              "again. Take care."], "close", ack=False)
+        if name == "stop_calling":
+            return self._say(["Understood. I've taken this number off our automated calls. Sorry for the bother, "
+                              "and take care.", "Of course. You won't get any more automated calls from us. "
+                              "Have a good day."], "close", ack=False)
+        if name == "confirm_appointment":
+            appt = o.get("appointment", v.appointment)
+            return self._say([f"Wonderful, you're all set for {appt}. We look forward to seeing you. Goodbye!",
+                              f"Perfect, I've confirmed {appt}. See you then, {first}. Bye for now!"], "close",
+                             ack=False)
+        if name == "find_available_slots":
+            opts = [x["time"] for x in o.get("options", [])]
+            if not opts:
+                return self._say(["Hmm, I don't see anything open around then. Is there another day or time that "
+                                  "could work?", "I'm not finding a free time then. Could another day work?"],
+                                 "ask_preference")
+            from agent.speech import join_options
+
+            listed = join_options(opts)
+            if len(opts) == 1:
+                return self._say([f"I have {listed}. Would that work?", f"The closest I have is {listed}. "
+                                  "Does that work for you?"], "offer")
+            return self._say([f"I have {listed}. Which works best for you?",
+                              f"I can offer {listed}. Which would you like?"], "offer")
+        if name == "book_slot":
+            appt = o.get("appointment", v.appointment)
+            return self._say([f"Perfect, you're now booked for {appt}. Thanks, {first}, see you then. Goodbye!",
+                              f"Done, your appointment is moved to {appt}. Thanks so much. Goodbye!"], "close",
+                             ack=False)
+        if name == "cancel_appointment":
+            return self._say(["Okay, your appointment is cancelled. Would you like me to find you a new time "
+                              "instead?", "Alright, that's cancelled. Can I help you pick another time instead?"],
+                             "rebook_offer", ack=False)
+        if name == "schedule_callback":
+            when = o.get("callback_at", "later")
+            return self._say([f"Sure, we'll call you back on {when}. Thanks, bye for now.",
+                              f"No problem, we'll give you a call on {when}. Take care!"], "close")
+        if name == "transfer_to_front_desk":
+            return self._say(["Okay, I'm connecting you to our front desk now. One moment, please.",
+                              "Sure, let me transfer you to the front desk. Just a moment."], "close")
+        if name == "lookup_clinic_fact":
+            if o.get("known"):
+                return Reply(text=f"{o['answer']} {self.reprompt(v)}", kind=v.last_kind)
+            return self._say(["I'm sorry, I don't have that information. I can transfer you to the front desk, "
+                              "or have someone call you back. Which would you prefer?"], "transfer_offer")
+        if name == "end_call":
+            if v.silence_streak:
+                return Reply(text=self.phrases.unique([f"I'll let you go for now. {clinic} will try you again "
+                                                       "later. Goodbye."]), kind="close")
+            return self._say(["Thanks for your time. Goodbye!", "Thank you, have a great day. Bye!"], "close",
+                             ack=False)
+        return self._say([self.reprompt(v)], v.last_kind)
+
+    def _match_option(self, text: str, options: list[str], intent: Intent) -> int | None:
+        if intent.choice and intent.choice <= len(options):
+            return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
+        t = text.lower()
+        hits = []
+        for i, opt in enumerate(options, start=1):
+            o = opt.lower()
+            day = o.split()[0]
+            hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
+            day_hit = day in t
+            hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
+            if day_hit and hour_hit:
+                return i
+            if day_hit or hour_hit:
+                hits.append(i)
+        if len(hits) == 1:
+            return hits[0]
+        if len(options) == 1 and intent.intent == "confirm":
+            return 1
+        return None
+
+    def _after_user(self, v: PolicyView) -> Reply:
+        text = v.last_user.strip()
+        first = self.first_name
+        if text == "[silence]":
+            if v.silence_streak >= 2:
+                return Reply(tool="end_call", args={"reason": "silence"}, kind="silence")
+            if v.silence_streak == 1:
+                return Reply(text=self.phrases.unique([f"Are you still there? {self.reprompt(v)}",
+                                                       f"Hello, can you hear me? {self.reprompt(v)}"]), kind="silence")
+            return Reply(text=self.phrases.unique([f"Sorry, I didn't hear anything. {self.reprompt(v)}",
+                                                   f"I didn't catch that. {self.reprompt(v)}"]), kind="silence")
+        context = ("identity" if v.last_kind in ("identity",) and not v.identity_confirmed else
+                   "appointment" if v.last_kind == "ask_appointment" else
+                   "slot_choice" if v.last_kind == "offer" else "yes_no")
+        it = classify(text, context)  # type: ignore[arg-type]
+        label = it.intent
+        if re.search(r"\b(bye|goodbye|that's all|that is all)\b", text.lower()) and label in ("unclear", "confirm") \
+                and v.last_kind in ("close", "rebook_offer"):
+            return Reply(tool="end_call", args={"reason": "goodbye"})
+        # Always honoured, at any stage.
+        if label == "opt_out":
+            return Reply(tool="stop_calling")
+        if label == "wrong_number":
+            return Reply(tool="wrong_number")
+        if label == "human":
+            return Reply(tool="transfer_to_front_desk")
+        if label == "not_patient" and not it.negative:
+            return Reply(tool="not_the_patient")
+        if label == "callback_later":
+            return Reply(tool="schedule_callback", args={"when": text})
+        if not v.identity_confirmed:
+            return self._before_identity(v, it)
+        return self._with_identity(v, it, text)
+
+    def _before_identity(self, v: PolicyView, it: Intent) -> Reply:
+        first, clinic = self.first_name, self.clinic_name
+        label = it.intent
+        if v.last_kind == "ask_knows":
+            if label == "confirm":
+                return Reply(tool="not_the_patient")
+            if it.negative or label in ("not_patient", "reschedule"):
+                return Reply(tool="wrong_number")
+        if label == "confirm" and not it.dtmf:
+            return Reply(tool="confirm_identity")
+        if label == "not_patient" and it.negative:
+            return self._say([f"Oh, my apologies. Does {first} use this number?",
+                              f"Sorry about that. Is this a number for {first}?"], "ask_knows", ack=False)
+        if label == "question":
+            return self._say([f"This is the automated assistant for {clinic}, calling about an appointment. I can "
+                              f"share the details once I know I'm speaking with {first}. Is this {first}?",
+                              f"I'm {clinic}'s automated assistant, calling about an appointment. Am I speaking "
+                              f"with {first}?"], "identity")
+        if label in ("reschedule", "cancel", "confirm"):
+            return self._say([f"I can help with that. First, am I speaking with {first}?",
+                              f"Sure. Just to check first, is this {first}?"], "identity")
+        if v.unclear_streak >= 2:
+            return Reply(tool="end_call", args={"reason": "unclear"}, kind="clarify")
+        return self._say([f"Sorry, I didn't quite catch that. Is this {first}?",
+                          f"Sorry, could you say that again? Am I speaking with {first}?"], "clarify", ack=False)
+
+    def _with_identity(self, v: PolicyView, it: Intent, text: str) -> Reply:
+        from clinic.scheduling import parse_preference
+
+        label = it.intent
+        kind = v.last_kind
+        has_pref = not parse_preference(text, today=_today()).is_empty
+        if kind == "offer" and v.options and label in ("confirm", "reschedule", "unclear"):
+            choice = self._match_option(text, v.options, it)
+            if choice is not None and not (label == "reschedule" and has_pref and choice is None):
+                return Reply(tool="book_slot", args={"option": choice})
+            if label == "confirm" and not it.dtmf:
+                return self._say([f"Which one would you like: {', '.join(v.options)}?"], "offer")
+        if label == "question":
+            return Reply(tool="lookup_clinic_fact", args={"topic": text})
+        if label == "cancel":
+            if kind == "cancel_check" or it.dtmf or kind == "resched_or_cancel":
+                return Reply(tool="cancel_appointment")
+            return self._say([f"Just to double-check, you'd like to cancel your appointment on {v.appointment}?",
+                              "Okay, just to be sure, you want to cancel the appointment?"], "cancel_check")
+        if label == "confirm":
+            if kind == "cancel_check":
+                return Reply(tool="cancel_appointment")
+            if kind in ("rebook_offer", "resched_or_cancel"):
+                return self._say(["What day or time works best for you?",
+                                  "When would be a good time for you?"], "ask_preference")
+            if kind == "transfer_offer":
+                return Reply(tool="transfer_to_front_desk")
+            if kind == "callback_offer":
+                return Reply(tool="schedule_callback", args={"when": ""})
+            if kind == "ask_preference":
+                return Reply(tool="find_available_slots", args={"preference": text if has_pref else ""})
+            return Reply(tool="confirm_appointment")
+        if label == "reschedule":
+            if it.negative and kind == "cancel_check":
+                return self._say(["Okay, I'll keep it as it is. So, will you be able to make it?"], "ask_appointment")
+            if it.negative and kind == "rebook_offer":
+                return Reply(tool="end_call", args={"reason": "goodbye"})
+            if it.negative and kind == "transfer_offer":
+                return self._say(["No problem. Will you be able to make your appointment, then?"], "ask_appointment")
+            if it.negative and kind == "offer":
+                return self._say(["No problem. What day or time would suit you better?"], "ask_preference")
+            if it.negative and kind == "ask_appointment" and not it.dtmf:
+                return self._say(["No problem. Would you like to pick another time, or should I cancel it?",
+                                  "That's okay. Shall I find you another time, or cancel the appointment?"],
+                                 "resched_or_cancel")
+            if has_pref or kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text):
+                return Reply(tool="find_available_slots", args={"preference": text})
+            return self._say(["Sure, I can help with that. What day or time works better for you?",
+                              "Of course. When would suit you better?"], "ask_preference")
+        if label == "unclear":
+            if kind == "ask_preference" and has_pref:
+                return Reply(tool="find_available_slots", args={"preference": text})
+            if it.negative and kind in ("rebook_offer",):
+                return Reply(tool="end_call", args={"reason": "goodbye"})
+            if v.unclear_streak >= 2:
+                return Reply(tool="end_call", args={"reason": "unclear"}, kind="clarify")
+            if v.unclear_streak == 1:
+                return Reply(text=self.phrases.unique([
+                    f"{self.reprompt(v)} You can also press 1 to confirm, 2 to reschedule, or 3 to cancel."]),
+                    kind="clarify")
+            return Reply(text=self.phrases.unique([f"Sorry, I didn't quite get that. {self.reprompt(v)}",
+                                                   f"Sorry, could you say that again? {self.reprompt(v)}"]),
+                         kind="clarify")
+        return self._say([self.reprompt(v)], kind)
+
+
+def _today() -> Any:
+    from clinic.clock import get_clock
+
+    return get_clock().now().date()
+
+
+class ScriptedLLM(llm.LLM):
+    """`llm.LLM` whose completions come from `ReceptionistPolicy` (and AMD's prompt from keyword rules)."""
+
+    def __init__(self, policy: ReceptionistPolicy) -> None:
+        super().__init__()
+        self.policy = policy
+        self._n = 0
+
+    @property
+    def model(self) -> str:
+        return "scripted-policy"
+
+    @property
+    def provider(self) -> str:
+        return "offline"
+
+    def chat(self, *, chat_ctx: llm.ChatContext, tools: list[llm.Tool] | None = None,
+             conn_options: APIConnectOptions = DEFAULT_API_CONNECT_OPTIONS,
+             parallel_tool_calls: NotGivenOr[bool] = NOT_GIVEN, tool_choice: NotGivenOr[Any] = NOT_GIVEN,
+             extra_kwargs: NotGivenOr[dict[str, Any]] = NOT_GIVEN) -> llm.LLMStream:
+        return _ScriptedStream(self, chat_ctx=chat_ctx, tools=tools or [], conn_options=conn_options)
+
+    def next_id(self) -> str:
+        self._n += 1
+        return f"scripted_{self._n}"
+
+
+class _ScriptedStream(llm.LLMStream):
+    async def _run(self) -> None:
+        owner: ScriptedLLM = self._llm  # type: ignore[assignment]
+        items = list(self._chat_ctx.items)
+        system = next((i.text_content or "" for i in items if i.type == "message" and i.role == "system"), "")
+        if system.startswith(AMD_PROMPT_START):
+            transcript = next((i.text_content or "" for i in reversed(items)
+                               if i.type == "message" and i.role == "user"), "")
+            label = classify_greeting(transcript)
+            self._send(owner, None, "save_prediction", {"label": label})
+            return
+        reply = owner.policy.decide(self._chat_ctx)
+        if reply.text:
+            owner.policy.note(reply.text, reply.kind)
+        self._send(owner, reply.text or None, reply.tool, reply.args)
+
+    def _send(self, owner: ScriptedLLM, text: str | None, tool: str | None, args: dict[str, Any]) -> None:
+        cid = owner.next_id()
+        if text:
+            self._event_ch.send_nowait(llm.ChatChunk(id=cid, delta=llm.ChoiceDelta(role="assistant", content=text)))
+        if tool:
+            call = llm.FunctionToolCall(name=tool, arguments=json.dumps(args), call_id=f"call_{cid}")
+            self._event_ch.send_nowait(llm.ChatChunk(id=cid, delta=llm.ChoiceDelta(role="assistant",
+                                                                                   tool_calls=[call])))
+        self._event_ch.send_nowait(llm.ChatChunk(id=cid, usage=llm.CompletionUsage(
+            completion_tokens=0, prompt_tokens=0, total_tokens=0)))

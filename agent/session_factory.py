@@ -1,0 +1,76 @@
+"""The one place an `AgentSession` is built, so production, sim mode and tests differ only in parts.
+
+Production: Deepgram phone-call STT, the OpenAI-compatible LLM (model/base_url from settings) chained
+with the scripted policy through `llm.FallbackAdapter`, OpenAI TTS, Silero VAD (from prewarm) and the
+local turn detector. Tests and sim mode pass `SessionParts` with the scripted brain and no audio."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from livekit.agents import AgentSession, llm
+
+from agent.call_context import CallInfo
+from agent.scripted_llm import ReceptionistPolicy, ScriptedLLM
+from agent.speech import say_phone
+from clinic.settings import get_settings
+
+
+@dataclass
+class SessionParts:
+    stt: Any = None
+    llm: Any = None
+    tts: Any = None
+    vad: Any = None
+    turn_detection: Any = None
+
+
+def scripted_brain(call: CallInfo) -> ScriptedLLM:
+    return ScriptedLLM(ReceptionistPolicy(first_name=call.first_name, clinic_name=call.clinic_name,
+                                          callback_phone=say_phone(call.callback_number or ""), seed=call.attempt_id))
+
+
+def brains(call: CallInfo, primary: llm.LLM | None = None) -> llm.LLM:
+    """Primary model first, scripted policy behind it: an outage mid-call continues on the script."""
+    settings = get_settings()
+    scripted = scripted_brain(call)
+    if primary is None:
+        if settings.openai_api_key is None:
+            return scripted
+        from livekit.plugins import openai
+
+        primary = openai.LLM(model=settings.openai_model, base_url=settings.openai_base_url,
+                             api_key=settings.openai_api_key.get_secret_value())
+    return llm.FallbackAdapter([primary, scripted], attempt_timeout=settings.agent_llm_timeout_seconds,
+                               max_retry_per_llm=0)
+
+
+def production_parts(call: CallInfo, vad: Any) -> SessionParts:
+    settings = get_settings()
+    from livekit.agents.inference import TurnDetector
+    from livekit.plugins import deepgram, openai
+
+    return SessionParts(
+        stt=deepgram.STT(model=settings.deepgram_model,
+                         api_key=settings.deepgram_api_key.get_secret_value() if settings.deepgram_api_key else None),
+        llm=brains(call),
+        tts=openai.TTS(model=settings.openai_tts_model, voice=settings.openai_tts_voice,
+                       api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None),
+        vad=vad,
+        turn_detection=TurnDetector(version="v1-mini"),
+    )
+
+
+def build_session(parts: SessionParts, *, userdata: Any = None) -> AgentSession[Any]:
+    kwargs: dict[str, Any] = {"llm": parts.llm, "max_tool_steps": 4, "user_away_timeout": 8.0}
+    if parts.stt is not None:
+        kwargs["stt"] = parts.stt
+    if parts.tts is not None:
+        kwargs["tts"] = parts.tts
+    kwargs["vad"] = parts.vad  # None = opt out (text mode)
+    if parts.turn_detection is not None:
+        kwargs["turn_handling"] = {"turn_detection": parts.turn_detection}
+    if userdata is not None:
+        kwargs["userdata"] = userdata
+    return AgentSession(**kwargs)

@@ -1,0 +1,263 @@
+"""The bulk import path: file bytes -> validated rows -> patients and appointments, in one transaction.
+
+Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
+1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
+2. validate every row in Python (pure `rows.RowValidator`, memoised phone parsing);
+3. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
+   both count rows as new): COPY the valid rows into a temp staging table, then a handful of set-based
+   statements upsert patients and appointments, release slots of moved appointments and re-link slots;
+4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
+
+Idempotency: `appointments.row_hash` is a digest of the imported row, so re-uploading a file leaves
+unchanged rows untouched (not even `updated_at`). A start time the clinic moved resets the confirmation
+state (pending, attempts 0, no voicemail) and frees the slot; call history (`call_attempts`) is kept.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from clinic import events, slots
+from clinic.call_lists.columns import map_header
+from clinic.call_lists.decoding import decode, delimiter_name, iter_records, sniff_delimiter
+from clinic.call_lists.report import ImportReport, RowError, WholeFileError
+from clinic.call_lists.rows import CleanRow, RowValidator, find_duplicates
+from clinic.clock import get_clock
+from clinic.logs import get_logger
+from clinic.settings import get_settings
+
+log = get_logger(__name__)
+
+_LOCK_NAMESPACE = 7_420_002  # pg_advisory_xact_lock(namespace, clinic_id): one import per clinic at a time
+_PROGRESS_EVERY = 2_000
+SOURCES = ("cli", "api", "demo")  # call_lists.source CHECK
+
+Progress = Callable[[int, int], None]
+
+
+def import_call_list(
+    conn: psycopg.Connection[Any],
+    clinic: dict[str, Any],
+    data: bytes,
+    *,
+    filename: str,
+    source: str = "cli",
+    now: datetime | None = None,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """Import one uploaded call list for `clinic` (a `clinics` row as a dict).
+
+    Commits its own transactions: the report, and the failed upload on a whole-file problem, must be
+    stored whatever the caller does next (pass a connection with no transaction open). Raises
+    WholeFileError (nothing imported; a failed `call_lists` row records why). Row problems never raise:
+    they are in the report's `errors`, and the good rows are imported."""
+    if source not in SOURCES:
+        raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
+    now = now or get_clock().now()
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        parsed = _parse_file(data)
+    except WholeFileError as exc:
+        exc.call_list_id = _store_failed(conn, clinic, filename, source, digest, len(data), str(exc))
+        log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
+                 size_bytes=len(data), reason=str(exc))
+        raise
+    header_columns, body = parsed
+    validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
+                             now=now)
+    valid, errors, rejected = _validate(validator, body, progress)
+
+    try:
+        with conn.transaction():
+            report = _write(conn, clinic, valid, errors, rejected, total_rows=len(body), filename=filename,
+                            source=source, digest=digest, size=len(data), now=now)
+    except Exception as exc:
+        reason = f"unexpected error while saving ({type(exc).__name__}); nothing was imported, try again"
+        _store_failed(conn, clinic, filename, source, digest, len(data), reason)
+        log.error("call_list.failed", clinic_id=clinic["id"], error=type(exc).__name__)
+        raise
+    if progress:
+        progress(len(body), len(body))
+    log.info("call_list.imported", clinic_id=clinic["id"], call_list_id=report.call_list_id,
+             imported=report.imported, updated=report.updated, unchanged=report.unchanged,
+             rejected=report.rejected)
+    return report
+
+
+def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
+    limit = get_settings().import_max_bytes
+    if len(data) > limit:
+        raise WholeFileError(
+            f"the file is {len(data):,} bytes, over the {limit:,}-byte limit (IMPORT_MAX_BYTES): "
+            "split it into smaller files and upload each")
+    text = decode(data).text
+    delimiter = sniff_delimiter(text)
+    records = iter_records(text, delimiter)
+    first = next(records, None)
+    if first is None:
+        raise WholeFileError("the file is empty: it needs a header line and at least one appointment row")
+    columns = map_header(first[1])
+    body = list(records)
+    if not body:
+        raise WholeFileError(f"the file has a header line ({delimiter_name(delimiter)} separated) but no "
+                             "appointment rows")
+    return columns, body
+
+
+def _validate(
+    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None
+) -> tuple[list[CleanRow], list[RowError], int]:
+    ext = validator.columns.index["external_id"]
+    dupes = find_duplicates([(line, f[ext].strip() if ext < len(f) else "") for line, f in body])
+    valid: list[CleanRow] = []
+    errors: list[RowError] = []
+    rejected = 0
+    total = len(body)
+    for i, (line, fields) in enumerate(body):
+        if progress and i % _PROGRESS_EVERY == 0:
+            progress(i, total)
+        if line in dupes:
+            rejected += 1
+            errors.append({"row": line, "column": "external_id",
+                           "message": f"duplicate external_id: line {dupes[line]} has the same id; "
+                                      "this row was not imported"})
+            continue
+        result = validator.validate(line, fields)
+        if isinstance(result, CleanRow):
+            valid.append(result)
+        else:
+            rejected += 1
+            errors.extend(result)
+    return valid, errors, rejected
+
+
+def _store_failed(conn: psycopg.Connection[Any], clinic: dict[str, Any], filename: str, source: str,
+                  digest: str, size: int, reason: str) -> int:
+    with conn.transaction():
+        row = conn.execute(
+            "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes, status, failure_reason,"
+            " completed_at) VALUES (%s, %s, %s, %s, %s, 'failed', %s, now()) RETURNING id",
+            (clinic["id"], filename, source, digest, size, reason),
+        ).fetchone()
+        assert row is not None
+        events.record(conn, kind="call_list.failed", actor=source, clinic_id=clinic["id"],
+                      subject_type="call_list", subject_id=_id(row), data={"reason": reason})
+    return _id(row)
+
+
+def _id(row: Any) -> int:
+    return row["id"] if isinstance(row, dict) else row[0]
+
+
+_STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "duration_minutes", "provider",
+                  "location", "timezone", "notes", "row_hash")
+
+
+def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[CleanRow], errors: list[RowError],
+           rejected: int, *, total_rows: int, filename: str, source: str, digest: str, size: int,
+           now: datetime) -> ImportReport:
+    clinic_id = clinic["id"]
+    row = conn.execute(
+        "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes, total_rows)"
+        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
+        (clinic_id, filename, source, digest, size, total_rows),
+    ).fetchone()
+    call_list_id = _id(row)
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
+    params = {"c": clinic_id, "list": call_list_id, "now": now}
+
+    conn.execute("""
+        CREATE TEMP TABLE call_list_stage (
+            line int PRIMARY KEY, external_id text NOT NULL, patient_name text NOT NULL, phone text NOT NULL,
+            starts_at timestamptz NOT NULL, duration_minutes int NOT NULL, provider text, location text,
+            timezone text, notes text, row_hash text NOT NULL, patient_id bigint
+        ) ON COMMIT DROP""")
+    with conn.cursor() as cur, cur.copy(f"COPY call_list_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
+        for r in valid:
+            copy.write_row((r.line, r.external_id, r.patient_name, r.phone, r.starts_at, r.duration_minutes,
+                            r.provider, r.location, r.timezone, r.notes, r.row_hash))
+    conn.execute("ANALYZE call_list_stage")
+
+    # Patients: a name at a number within the clinic (patients_identity). Insert the new ones only.
+    conn.execute("""
+        INSERT INTO patients (clinic_id, full_name, phone, timezone)
+        SELECT DISTINCT ON (phone, lower(patient_name)) %(c)s, patient_name, phone, timezone
+          FROM call_list_stage ORDER BY phone, lower(patient_name), line DESC
+        ON CONFLICT (clinic_id, phone, lower(full_name)) DO UPDATE
+           SET timezone = EXCLUDED.timezone, updated_at = now()
+         WHERE EXCLUDED.timezone IS NOT NULL AND patients.timezone IS DISTINCT FROM EXCLUDED.timezone""", params)
+    conn.execute("""
+        UPDATE call_list_stage s SET patient_id = p.id FROM patients p
+         WHERE p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)""", params)
+
+    # Existing appointments whose row differs from the last upload. `file_moved`: the clinic's data moved
+    # the start; `reset` only if that differs from the current start (the agent may already have moved
+    # the appointment there, in which case the patient's confirmation stands).
+    conn.execute("""
+        CREATE TEMP TABLE call_list_changed ON COMMIT DROP AS
+        SELECT a.id, s.line,
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AS file_moved,
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at)
+                 AND s.starts_at <> a.starts_at AS reset,
+               a.provider IS DISTINCT FROM s.provider AS provider_changed
+          FROM appointments a JOIN call_list_stage s ON a.external_id = s.external_id
+         WHERE a.clinic_id = %(c)s AND a.row_hash IS DISTINCT FROM s.row_hash""", params)
+    # A moved appointment (or one given to another provider) no longer occupies its slot: free it the
+    # way clinic.slots does (appointment_id NULL); link_booked below books the new one if there is one.
+    conn.execute("""
+        UPDATE slots SET appointment_id = NULL, booked_at = NULL
+         WHERE clinic_id = %(c)s
+           AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
+    updated = conn.execute("""
+        UPDATE appointments a SET
+               patient_id = s.patient_id,
+               starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
+               imported_starts_at = s.starts_at,
+               duration_minutes = s.duration_minutes, provider = s.provider, location = s.location,
+               timezone = s.timezone, notes = s.notes, row_hash = s.row_hash, call_list_id = %(list)s,
+               updated_at = now(),
+               status = CASE WHEN c.reset THEN 'pending' ELSE a.status END,
+               status_changed_at = CASE WHEN c.reset THEN %(now)s ELSE a.status_changed_at END,
+               attempts_count = CASE WHEN c.reset THEN 0 ELSE a.attempts_count END,
+               next_attempt_at = CASE WHEN c.reset THEN NULL ELSE a.next_attempt_at END,
+               voicemail_left = CASE WHEN c.reset THEN false ELSE a.voicemail_left END,
+               callback_at = CASE WHEN c.reset THEN NULL ELSE a.callback_at END
+          FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
+         WHERE a.id = c.id""", params).rowcount
+    reset = conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone()
+    imported = conn.execute("""
+        INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
+                                  duration_minutes, provider, location, timezone, notes, row_hash,
+                                  call_list_id, status_changed_at)
+        SELECT %(c)s, s.external_id, s.patient_id, s.starts_at, s.starts_at, s.duration_minutes, s.provider,
+               s.location, s.timezone, s.notes, s.row_hash, %(list)s, %(now)s
+          FROM call_list_stage s
+         WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
+        ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
+    linked = slots.link_booked(conn, clinic_id)
+    unchanged = len(valid) - imported - updated
+
+    conn.execute(
+        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
+        " errors = %s, completed_at = now() WHERE id = %s",
+        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
+    )
+    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
+                  subject_id=call_list_id,
+                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
+                        "moved": _first(reset), "slots_linked": linked,
+                        "filename": filename})
+    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
+                        rejected=rejected, errors=errors)
+
+
+def _first(row: Any) -> int:
+    if row is None:
+        return 0
+    return next(iter(row.values())) if isinstance(row, dict) else row[0]

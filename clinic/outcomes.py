@@ -1,0 +1,122 @@
+"""Closing call attempts and moving them forward: the one place attempt results reach the appointment.
+
+The agent (call end), the dispatch task (permanent LiveKit errors) and the reaper (lost attempts) all
+finish attempts here, so the retry policy is applied exactly once per attempt, and a late writer (a
+reaper racing a call that did end, a webhook after the agent) never overwrites a final outcome.
+The caller owns the transaction and commits.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+
+from clinic import events
+from clinic.retry_policy import ALL_OUTCOMES, SETTLED_STATUSES, AppointmentState, ClinicPolicy, decide
+
+STATUS_ORDER = {"planned": 0, "dispatched": 1, "dialing": 2, "in_call": 3, "ended": 4}
+# The column `mark_attempt` stamps with `now` when the caller gives no explicit time.
+_STATUS_TIMESTAMP = {"dispatched": "dispatched_at", "dialing": "dial_started_at", "in_call": "answered_at"}
+_MARK_COLUMNS = frozenset({"dispatched_at", "dial_started_at", "answered_at", "deadline_at", "dispatch_id",
+                           "sip_call_id", "room_name"})
+_FINISH_FIELDS = frozenset({"transcript", "summary", "usage", "cost_usd", "duration_seconds", "sip_status_code",
+                            "sip_status", "error", "sip_call_id", "answered_at", "dial_started_at"})
+_JSON_FIELDS = frozenset({"transcript", "usage"})
+
+
+class AttemptNotFound(LookupError):
+    pass
+
+
+def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str, *, now: datetime,
+                   fields: dict[str, Any] | None = None) -> dict[str, Any]:
+    """End the attempt with `outcome` and apply the retry policy to its appointment; idempotent.
+
+    Returns the stored attempt row. If the attempt already had an outcome nothing changes (not even
+    `fields`): the first writer wins.
+    """
+    if outcome not in ALL_OUTCOMES:
+        raise ValueError(f"outcome {outcome!r} is not one of {sorted(ALL_OUTCOMES)}")
+    fields = dict(fields or {})
+    unknown = set(fields) - _FINISH_FIELDS
+    if unknown:
+        raise ValueError(f"finish_attempt fields not allowed: {sorted(unknown)}")
+
+    attempt = conn.execute("SELECT * FROM call_attempts WHERE id = %s FOR UPDATE", (attempt_id,)).fetchone()
+    if attempt is None:
+        raise AttemptNotFound(f"no call attempt with id {attempt_id}")
+    if attempt["outcome"] is not None:
+        return attempt
+
+    sets = ["status = 'ended'", "outcome = %s", "ended_at = %s", "updated_at = %s"]
+    params: list[Any] = [outcome, now, now]
+    for key, value in fields.items():
+        sets.append(f"{key} = %s")
+        params.append(Jsonb(value) if key in _JSON_FIELDS and value is not None else value)
+    if "duration_seconds" not in fields and attempt["answered_at"] is not None:
+        sets.append("duration_seconds = %s")
+        params.append(max(0.0, (now - attempt["answered_at"]).total_seconds()))
+    params.append(attempt_id)
+    row = conn.execute(f"UPDATE call_attempts SET {', '.join(sets)} WHERE id = %s RETURNING *", params).fetchone()
+    assert row is not None
+
+    appt = conn.execute("SELECT * FROM appointments WHERE id = %s FOR UPDATE", (attempt["appointment_id"],)).fetchone()
+    clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (attempt["clinic_id"],)).fetchone()
+    assert appt is not None and clinic is not None
+    state = AppointmentState(starts_at=appt["starts_at"], attempts_count=appt["attempts_count"],
+                             voicemail_left=appt["voicemail_left"], callback_at=appt["callback_at"],
+                             status=appt["status"])
+    decision = decide(outcome, attempt["attempt_number"], state, ClinicPolicy.from_clinic_row(clinic), now)
+    attempts_count = appt["attempts_count"] + (1 if decision.counts_as_attempt else 0)
+    if appt["status"] in SETTLED_STATUSES and appt["status"] != decision.status and outcome not in (
+            "confirmed", "rescheduled", "cancelled"):
+        # Settled by someone else (staff, an agent tool in this call): record the result, keep the status.
+        conn.execute(
+            "UPDATE appointments SET last_outcome = %s, attempts_count = %s, voicemail_left = %s,"
+            " next_attempt_at = NULL, updated_at = %s WHERE id = %s",
+            (outcome, attempts_count, decision.voicemail_left, now, appt["id"]))
+    else:
+        conn.execute(
+            "UPDATE appointments SET last_outcome = %s, attempts_count = %s, voicemail_left = %s,"
+            " next_attempt_at = %s, status = %s,"
+            " status_changed_at = CASE WHEN status = %s THEN status_changed_at ELSE %s END, updated_at = %s"
+            " WHERE id = %s",
+            (outcome, attempts_count, decision.voicemail_left, decision.next_attempt_at, decision.status,
+             decision.status, now, now, appt["id"]))
+    events.record(conn, kind="call_attempt.ended", actor="dialer", clinic_id=attempt["clinic_id"],
+                  subject_type="call_attempt", subject_id=attempt_id,
+                  data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
+                        "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
+    if outcome == "failed":
+        # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands.
+        from dialer.circuit_breaker import trip_if_needed
+
+        trip_if_needed(conn, attempt["clinic_id"], now=now)
+    return row
+
+
+def mark_attempt(conn: psycopg.Connection[Any], attempt_id: int, status: str, *, now: datetime,
+                 **timestamps: Any) -> dict[str, Any] | None:
+    """Move an in-flight attempt forward to `status` ('dispatched' | 'dialing' | 'in_call').
+
+    Never moves backwards and never touches an ended attempt (returns None then, and when the attempt
+    does not exist). Extra keyword columns: dispatched_at, dial_started_at, answered_at, deadline_at,
+    dispatch_id, sip_call_id, room_name. The status's own timestamp defaults to `now`.
+    """
+    if status not in _STATUS_TIMESTAMP:
+        raise ValueError(f"mark_attempt status must be one of {sorted(_STATUS_TIMESTAMP)}, got {status!r}")
+    unknown = set(timestamps) - _MARK_COLUMNS
+    if unknown:
+        raise ValueError(f"mark_attempt columns not allowed: {sorted(unknown)}")
+    values = {_STATUS_TIMESTAMP[status]: now, **timestamps}
+    sets = ["status = %s", "updated_at = %s"] + [f"{k} = COALESCE({k}, %s)" if k.endswith("_at") else f"{k} = %s"
+                                                 for k in values]
+    lower = [s for s, rank in STATUS_ORDER.items() if rank < STATUS_ORDER[status]]
+    return conn.execute(
+        f"UPDATE call_attempts SET {', '.join(sets)} WHERE id = %s AND outcome IS NULL AND status = ANY(%s)"
+        " RETURNING *",
+        [status, now, *values.values(), attempt_id, lower],
+    ).fetchone()

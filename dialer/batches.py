@@ -1,0 +1,78 @@
+"""The night's batch: at each clinic's batch time, the appointments it will try to reach that calling day.
+
+An appointment belongs to day D's batch when it is still pending with attempts left and its call-ahead
+interval [starts_at - max, starts_at - min] overlaps D's calling hours. Building is idempotent (re-runs
+only add appointments), and the planner adds late imports when it dials them. Progress comes from the
+`batch_progress` view (migration 0003), never from counters that could drift.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+from clinic import events
+from clinic.retry_policy import RetryPolicy
+
+
+def calling_day_bounds(clinic: dict[str, Any], day: date) -> tuple[datetime, datetime]:
+    tz = ZoneInfo(clinic["timezone"])
+    return (datetime.combine(day, clinic["calling_hours_start"], tz),
+            datetime.combine(day, clinic["calling_hours_end"], tz))
+
+
+def build_batch(conn: psycopg.Connection[Any], clinic: dict[str, Any], day: date, now: datetime) -> dict[str, Any]:
+    """Create (or top up) the clinic's batch for `day`; returns its progress row."""
+    start, end = calling_day_bounds(clinic, day)
+    row = conn.execute(
+        "INSERT INTO batches (clinic_id, batch_date, built_at) VALUES (%s, %s, %s)"
+        " ON CONFLICT (clinic_id, batch_date) DO UPDATE SET clinic_id = EXCLUDED.clinic_id RETURNING id, (xmax = 0)"
+        " AS created", (clinic["id"], day, now)).fetchone()
+    assert row is not None
+    max_attempts = RetryPolicy.from_overrides(clinic["retry_policy"]).max_attempts
+    added = conn.execute(
+        "INSERT INTO batch_appointments (batch_id, appointment_id, added_at)"
+        " SELECT %(batch)s, a.id, %(now)s FROM appointments a"
+        " WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND a.attempts_count < %(max)s"
+        " AND a.starts_at >= %(start)s + %(min)s AND a.starts_at <= %(end)s + %(maxahead)s"
+        " ON CONFLICT DO NOTHING",
+        {"batch": row["id"], "now": now, "clinic": clinic["id"], "max": max_attempts, "start": start, "end": end,
+         "min": clinic["call_ahead_min"], "maxahead": clinic["call_ahead_max"]}).rowcount
+    if row["created"]:
+        conn.execute("UPDATE batches SET planned = %s WHERE id = %s", (added, row["id"]))
+        events.record(conn, kind="batch.built", actor="dialer", clinic_id=clinic["id"], subject_type="batch",
+                      subject_id=row["id"], data={"date": day.isoformat(), "planned": added})
+    return progress(conn, row["id"])
+
+
+def progress(conn: psycopg.Connection[Any], batch_id: int) -> dict[str, Any]:
+    row = conn.execute("SELECT * FROM batch_progress WHERE batch_id = %s", (batch_id,)).fetchone()
+    assert row is not None
+    return row
+
+
+def due_batches(clinics: list[dict[str, Any]], now: datetime) -> list[tuple[dict[str, Any], date]]:
+    """Pure: the (clinic, calling day) pairs whose batch time has passed today in clinic time."""
+    due = []
+    for c in clinics:
+        local = now.astimezone(ZoneInfo(c["timezone"]))
+        if local.time() >= c["batch_time"]:
+            due.append((c, local.date()))
+    return due
+
+
+def build_due(conn: psycopg.Connection[Any], now: datetime) -> list[dict[str, Any]]:
+    """Beat entry: build today's batch for every clinic past its batch time that has none yet."""
+    clinics = conn.execute("SELECT * FROM clinics ORDER BY id").fetchall()
+    built = []
+    for clinic, day in due_batches(clinics, now):
+        exists = conn.execute("SELECT 1 FROM batches WHERE clinic_id = %s AND batch_date = %s",
+                              (clinic["id"], day)).fetchone()
+        if not exists:
+            built.append(build_batch(conn, clinic, day, now))
+    return built
+
+

@@ -1,0 +1,136 @@
+"""Planning commands: dry-run the planner at any instant, build a batch, pause/resume, run worker/beat."""
+
+from __future__ import annotations
+
+import os
+import sys
+from datetime import date, datetime
+
+import typer
+
+from clinic import clinics, events
+from clinic.clock import get_clock
+from clinic.db import connect
+from clinic.settings import get_settings
+from dialer import batches, planner
+from dialer.cli.output import JsonOpt, console, emit, fail, table
+
+planning_app = typer.Typer(help="Plan calls, build batches, pause/resume dialing, run the Celery worker/beat.",
+                           no_args_is_help=True)
+
+
+def _parse_at(at: str | None, as_json: bool) -> datetime:
+    if at is None:
+        return get_clock().now()
+    try:
+        value = datetime.fromisoformat(at)
+    except ValueError:
+        fail(f"--at {at!r} is not ISO 8601 (e.g. 2026-03-10T15:00:00+00:00)", as_json)
+    if value.tzinfo is None:
+        fail(f"--at {at!r} needs a UTC offset or Z (e.g. 2026-03-10T10:00:00-05:00)", as_json)
+    return value
+
+
+@planning_app.command("plan")
+def plan(
+    clinic: str = typer.Option(..., "--clinic", help="Clinic slug"),
+    at: str | None = typer.Option(None, "--at", help="Instant to plan for, ISO 8601 with offset (default: now)"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Only explain; create no attempts"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Who would be dialed at an instant, and for every other upcoming appointment, why not."""
+    now = _parse_at(at, as_json)
+    with connect() as conn:
+        try:
+            row = clinics.get_by_slug(conn, clinic)
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        if dry_run:
+            result = planner.explain(conn, row, now)
+        else:
+            from dialer.tasks import enqueue_dispatch
+
+            conn.close()
+            result = planner.tick(now, enqueue_dispatch, clinic_ids=[row["id"]])[0]
+    emit(result.as_json(), as_json, lambda r: (
+        table(r["dial"], ["external_id", "appointment_id"], title=f"dial at {now.isoformat()}"),
+        table(r["skipped"], ["external_id", "reason"], title="skipped")))
+
+
+@planning_app.command("batch")
+def batch(
+    clinic: str = typer.Option(..., "--clinic", help="Clinic slug"),
+    day: str | None = typer.Option(None, "--date", help="Calling day YYYY-MM-DD in clinic time (default: today)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Build (or top up) a clinic's batch for a calling day and print its progress counts."""
+    now = get_clock().now()
+    with connect() as conn:
+        try:
+            row = clinics.get_by_slug(conn, clinic)
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        try:
+            when = date.fromisoformat(day) if day else now.astimezone(clinics.parse_timezone(row["timezone"])).date()
+        except ValueError:
+            fail(f"--date {day!r} must look like 2026-03-10", as_json)
+        progress = batches.build_batch(conn, row, when, now)
+        conn.commit()
+    emit(progress, as_json, lambda p: table([p], ["batch_date", "planned", "appointments", "dialed", "reached",
+                                                   "confirmed", "rescheduled", "cancelled", "unreachable",
+                                                   "pending"], title=f"batch {clinic}"))
+
+
+@planning_app.command("pause")
+def pause(clinic: str = typer.Option(..., "--clinic", help="Clinic slug"),
+          reason: str = typer.Option("paused by staff", help="Shown wherever the pause is shown"),
+          as_json: bool = JsonOpt) -> None:
+    """Stop planning new calls for a clinic (calls in progress finish normally)."""
+    now = get_clock().now()
+    with connect() as conn:
+        try:
+            row = clinics.get_by_slug(conn, clinic)
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        conn.execute("UPDATE clinics SET paused_at = coalesce(paused_at, %s), paused_reason = %s, updated_at = %s"
+                     " WHERE id = %s", (now, reason, now, row["id"]))
+        events.record(conn, kind="clinic.paused", actor="cli", clinic_id=row["id"], subject_type="clinic",
+                      subject_id=row["id"], data={"reason": reason})
+        conn.commit()
+    emit({"clinic": clinic, "paused": True, "reason": reason}, as_json,
+         lambda r: console.print(f"{clinic}: paused ({reason})"))
+
+
+@planning_app.command("resume")
+def resume(clinic: str = typer.Option(..., "--clinic", help="Clinic slug"), as_json: bool = JsonOpt) -> None:
+    """Resume dialing (also clears a circuit-breaker pause; older trunk failures no longer count)."""
+    now = get_clock().now()
+    with connect() as conn:
+        try:
+            row = clinics.get_by_slug(conn, clinic)
+        except clinics.ClinicNotFound as exc:
+            fail(str(exc), as_json)
+        conn.execute("UPDATE clinics SET paused_at = NULL, paused_reason = NULL, resumed_at = %s, updated_at = %s"
+                     " WHERE id = %s", (now, now, row["id"]))
+        events.record(conn, kind="clinic.resumed", actor="cli", clinic_id=row["id"], subject_type="clinic",
+                      subject_id=row["id"], data={"previous_reason": row["paused_reason"]})
+        conn.commit()
+    emit({"clinic": clinic, "paused": False, "previous_reason": row["paused_reason"]}, as_json,
+         lambda r: console.print(f"{clinic}: resumed"))
+
+
+def _celery(args: list[str]) -> None:
+    os.execvp(sys.executable, [sys.executable, "-m", "celery", "-A", "dialer.celery_app", *args])
+
+
+@planning_app.command("worker")
+def worker(concurrency: int = typer.Option(4, help="Worker processes"),
+           loglevel: str = typer.Option("INFO")) -> None:
+    """Run a Celery worker on the dialer queue (same as `celery -A dialer.celery_app worker -Q <queue>`)."""
+    _celery(["worker", "-Q", get_settings().dialer_queue, "-c", str(concurrency), "-l", loglevel])
+
+
+@planning_app.command("beat")
+def beat(loglevel: str = typer.Option("INFO")) -> None:
+    """Run Celery beat: planner and reaper every DIALER_TICK_SECONDS, nightly batches every 5 min."""
+    _celery(["beat", "-l", loglevel])

@@ -1,0 +1,67 @@
+"""Healthcare-exemption guardrails: at most N calls per patient number per day and M per week.
+
+Counted per clinic and per dialed number across all of the clinic's appointments (a parent with three
+children's appointments is still one phone). "Day" is the clinic's calendar day; "week" is the rolling
+7 days before the instant, which is never looser than a calendar week. Attempts that never reached the
+phone network (lost before dialing, dispatch failures) do not count; in-flight ones do.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import psycopg
+
+
+@dataclass(frozen=True)
+class Limits:
+    enabled: bool = True
+    per_day: int = 1
+    per_week: int = 3
+
+    @classmethod
+    def from_clinic_row(cls, row: dict[str, Any]) -> Limits:
+        return cls(row["guardrails_enabled"], row["max_calls_per_number_per_day"],
+                   row["max_calls_per_number_per_week"])
+
+
+def check(limits: Limits, calls_today: int, calls_this_week: int) -> str | None:
+    """None when one more call is allowed; else the reason."""
+    if not limits.enabled:
+        return None
+    if calls_today >= limits.per_day:
+        return "guardrail"
+    if calls_this_week >= limits.per_week:
+        return "guardrail"
+    return None
+
+
+def day_bounds(now: datetime, clinic_tz: str) -> tuple[datetime, datetime]:
+    local = now.astimezone(ZoneInfo(clinic_tz))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, (start + timedelta(days=1)).replace(tzinfo=local.tzinfo)
+
+
+# Attempts that count: anything still in flight or that reached the dialing stage.
+COUNTED = ("(a.outcome IS NULL OR a.dial_started_at IS NOT NULL OR a.sip_status_code IS NOT NULL"
+           " OR a.outcome NOT IN ('lost', 'failed'))")
+
+
+def counts(conn: psycopg.Connection[Any], clinic_id: int, phones: list[str], now: datetime,
+           clinic_tz: str) -> dict[str, tuple[int, int]]:
+    """{phone: (calls today, calls in the last 7 days)} for the given numbers."""
+    if not phones:
+        return {}
+    day_start, _ = day_bounds(now, clinic_tz)
+    week_start = min(day_start, now - timedelta(days=7))
+    rows = conn.execute(
+        f"SELECT a.phone, count(*) FILTER (WHERE a.planned_at >= %s) AS today, count(*) AS week"
+        f" FROM call_attempts a WHERE a.clinic_id = %s AND a.phone = ANY(%s) AND a.planned_at >= %s"
+        f" AND a.planned_at <= %s AND {COUNTED} GROUP BY a.phone",
+        (day_start, clinic_id, phones, week_start, now),
+    ).fetchall()
+    found = {r["phone"]: (r["today"], r["week"]) for r in rows}
+    return {p: found.get(p, (0, 0)) for p in phones}

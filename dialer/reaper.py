@@ -1,0 +1,43 @@
+"""Attempts that stopped moving become `lost`, and their appointment is retried by the retry policy.
+
+Redis and LiveKit may forget a task or a job at any moment; Postgres still has the attempt. Deadlines:
+- planned but never dispatched (the dispatch task was lost) within PLANNED_TIMEOUT;
+- dispatched but no agent picked it up (no dialing) within DISPATCH_TIMEOUT (2 min);
+- dialing / in call for longer than ring timeout + the clinic's maximum call duration + MARGIN.
+`finish_attempt` is first-writer-wins, so a call that ends while being reaped keeps its real outcome.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import psycopg
+
+from clinic.outcomes import finish_attempt
+
+PLANNED_TIMEOUT = timedelta(minutes=10)
+DISPATCH_TIMEOUT = timedelta(minutes=2)
+MARGIN = timedelta(minutes=2)
+
+_STUCK = """
+SELECT a.id, a.status FROM call_attempts a JOIN clinics c ON c.id = a.clinic_id
+WHERE a.outcome IS NULL AND (
+      (a.status = 'planned' AND a.planned_at < %(now)s - %(planned)s)
+   OR (a.status = 'dispatched' AND coalesce(a.dispatched_at, a.planned_at) < %(now)s - %(dispatch)s)
+   OR (a.status IN ('dialing', 'in_call')
+       AND coalesce(a.answered_at, a.dial_started_at, a.dispatched_at, a.planned_at)
+           < %(now)s - make_interval(secs => c.ring_timeout_seconds + c.max_call_seconds) - %(margin)s))
+ORDER BY a.id
+FOR UPDATE OF a SKIP LOCKED
+LIMIT 500
+"""
+
+
+def reap(conn: psycopg.Connection[Any], now: datetime) -> list[int]:
+    """Mark stuck attempts lost (in the caller's transaction). Returns their ids."""
+    rows = conn.execute(_STUCK, {"now": now, "planned": PLANNED_TIMEOUT, "dispatch": DISPATCH_TIMEOUT,
+                                 "margin": MARGIN}).fetchall()
+    for r in rows:
+        finish_attempt(conn, r["id"], "lost", now=now, fields={"error": f"reaped: stuck in {r['status']}"})
+    return [r["id"] for r in rows]

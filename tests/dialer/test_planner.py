@@ -1,0 +1,102 @@
+"""The planner against the real Postgres: every skip reason, capacity, guardrails, DNC, batches."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+from typer.testing import CliRunner
+
+from clinic import dnc
+from dialer import batches, planner
+from dialer.cli import app
+from tests.dialer.factories import appointment, attempt
+
+NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # Tuesday 11:00 New York
+DAY = timedelta(days=1)
+
+
+def _clinic(conn, make_clinic, **kw):
+    c = make_clinic(**kw)
+    return conn.execute("SELECT * FROM clinics WHERE id = %s", (c["id"],)).fetchone()
+
+
+def test_dry_run_explains_every_reason(conn, make_clinic) -> None:
+    c = _clinic(conn, make_clinic, max_concurrent_calls=2)
+    cid = c["id"]
+    appointment(conn, cid, "due-1", NOW + 2 * DAY, phone="+14155550101")
+    appointment(conn, cid, "la-early", NOW + 2 * DAY, phone="+14155550102", tz="America/Los_Angeles")
+    appointment(conn, cid, "too-far", NOW + 4 * DAY, phone="+14155550103")
+    appointment(conn, cid, "too-soon", NOW + DAY / 2, phone="+14155550104")
+    appointment(conn, cid, "later", NOW + 2 * DAY, phone="+14155550105", next_attempt_at=NOW + timedelta(hours=1))
+    appointment(conn, cid, "opted-out", NOW + 2 * DAY, phone="+14155550106")
+    dnc.add(conn, "+14155550106", clinic_id=None, reason="asked")
+    appointment(conn, cid, "exhausted", NOW + 2 * DAY, phone="+14155550107", attempts_count=3)
+    busy = appointment(conn, cid, "in-flight", NOW + 2 * DAY, phone="+14155550108")
+    attempt(conn, cid, busy, 1, NOW - timedelta(minutes=1), phone="+14155550108", status="dispatched")
+    called = appointment(conn, cid, "called-today", NOW + 2 * DAY, phone="+14155550109", attempts_count=1)
+    attempt(conn, cid, called, 1, NOW - timedelta(hours=1), phone="+14155550109", outcome="busy",
+            dial_started_at=NOW - timedelta(hours=1))
+    appointment(conn, cid, "sibling", NOW + 2 * DAY, phone="+14155550109", name="Sibling")
+    appointment(conn, cid, "due-2", NOW + 2 * DAY + timedelta(hours=1), phone="+14155550110")
+    conn.commit()
+
+    r = planner.explain(conn, c, NOW)
+    reasons = {s["external_id"]: s["reason"] for s in r.skipped}
+    # Capacity 2, one call in flight -> one free slot; "la-early" is 08:00 in LA -> callable.
+    assert [d["external_id"] for d in r.dial] == ["due-1"]
+    assert reasons == {"la-early": "capacity", "too-far": "not_due", "later": "not_due", "opted-out": "dnc",
+                       "exhausted": "exhausted", "in-flight": "in_flight", "called-today": "guardrail",
+                       "sibling": "guardrail", "due-2": "capacity", "too-soon": "not_due"}
+
+    early = planner.explain(conn, c, NOW - timedelta(hours=2, minutes=30))  # 08:30 NY, 05:30 LA
+    assert {s["external_id"]: s["reason"] for s in early.skipped}["la-early"] == "outside_window"
+    conn.execute("UPDATE clinics SET paused_at = %s WHERE id = %s", (NOW - DAY, cid))
+    paused = planner.explain(conn, conn.execute("SELECT * FROM clinics WHERE id = %s", (cid,)).fetchone(), NOW)
+    assert paused.dial == [] and {s["reason"] for s in paused.skipped} >= {"paused"}
+
+
+def test_plan_creates_attempts_and_respects_guardrail_between_siblings(conn, make_clinic) -> None:
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    a1 = appointment(conn, c["id"], "kid-1", NOW + 2 * DAY, phone="+14155550120", name="Kid One")
+    appointment(conn, c["id"], "kid-2", NOW + 2 * DAY, phone="+14155550120", name="Kid Two")
+    b = batches.build_batch(conn, c, NOW.date(), NOW - timedelta(hours=9))
+    assert b["planned"] == 2
+    conn.commit()
+    r = planner.plan_clinic(conn, c, NOW, mode="sim")
+    conn.commit()
+    assert [d["appointment_id"] for d in r.dial] == [a1]  # one call per number per day
+    att = conn.execute("SELECT * FROM call_attempts WHERE id = %s", (r.dial[0]["attempt_id"],)).fetchone()
+    assert (att["room_name"], att["mode"], att["attempt_number"], att["planned_at"]) == (
+        f"call-{att['id']}", "sim", 1, NOW)
+    # A second tick: nothing new (in flight, and the sibling is still guarded).
+    assert planner.plan_clinic(conn, c, NOW + timedelta(minutes=1)).dial == []
+    conn.commit()
+    progress = batches.progress(conn, b["batch_id"])
+    assert (progress["appointments"], progress["dialed"], progress["in_flight"]) == (2, 1, 1)
+
+
+def test_cli_dry_run_json_shape(db_url, conn, make_clinic) -> None:
+    c = _clinic(conn, make_clinic, slug="cli-clinic")
+    appointment(conn, c["id"], "E1", NOW + 2 * DAY)
+    conn.commit()
+    out = CliRunner().invoke(app, ["plan", "--clinic", "cli-clinic", "--at", NOW.isoformat(), "--dry-run", "--json"])
+    assert out.exit_code == 0, out.output
+    data = json.loads(out.stdout)
+    assert data == {"dial": [{"external_id": "E1", "appointment_id": data["dial"][0]["appointment_id"]}],
+                    "skipped": []}
+    night = CliRunner().invoke(app, ["plan", "--clinic", "cli-clinic", "--at", "2026-03-10T23:30:00-04:00",
+                                     "--dry-run", "--json"])
+    assert json.loads(night.stdout)["skipped"] == [{"external_id": "E1", "reason": "outside_window"}]
+    bad = CliRunner().invoke(app, ["plan", "--clinic", "cli-clinic", "--at", "2026-03-10T10:00", "--dry-run",
+                                   "--json"])
+    assert bad.exit_code == 1 and "UTC offset" in json.loads(bad.stdout)["error"]
+    missing = CliRunner().invoke(app, ["plan", "--clinic", "nope", "--dry-run", "--json"])
+    assert missing.exit_code == 1 and "no clinic" in json.loads(missing.stdout)["error"]
+    assert CliRunner().invoke(app, ["pause", "--clinic", "cli-clinic", "--json"]).exit_code == 0
+    paused = CliRunner().invoke(app, ["plan", "--clinic", "cli-clinic", "--at", NOW.isoformat(), "--dry-run",
+                                      "--json"])
+    assert json.loads(paused.stdout)["skipped"] == [{"external_id": "E1", "reason": "paused"}]
+    assert CliRunner().invoke(app, ["resume", "--clinic", "cli-clinic", "--json"]).exit_code == 0
+    batch = CliRunner().invoke(app, ["batch", "--clinic", "cli-clinic", "--date", "2026-03-10", "--json"])
+    assert batch.exit_code == 0 and json.loads(batch.stdout)["batch_date"] == "2026-03-10"

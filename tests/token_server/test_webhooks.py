@@ -1,0 +1,107 @@
+"""LiveKit webhooks: signatures are checked, events move attempts forward, late ones change nothing."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from typing import Any
+
+from fastapi.testclient import TestClient
+from google.protobuf.json_format import MessageToJson
+from livekit import api
+from livekit.protocol import models, webhook
+
+from clinic.outcomes import finish_attempt
+from clinic.settings import get_settings
+from tests.token_server.conftest import NOW, SeededClinic, Seeder
+from token_server.webhooks import rules
+
+
+def _event(name: str, room: str, kind: int | None = None, attributes: dict[str, str] | None = None) -> str:
+    ev = webhook.WebhookEvent(event=name, room=models.Room(name=room), id=f"EV_{name}_{room}")
+    if kind is not None:
+        ev.participant.CopyFrom(models.ParticipantInfo(identity="p", kind=kind, attributes=attributes or {}))
+    return MessageToJson(ev)
+
+
+def _sign(body: str, secret: str | None = None) -> str:
+    s = get_settings()
+    digest = base64.b64encode(hashlib.sha256(body.encode()).digest()).decode()
+    return api.AccessToken(s.livekit_api_key, secret or s.livekit_api_secret.get_secret_value()) \
+        .with_sha256(digest).to_jwt()
+
+
+def _post(client: TestClient, body: str, auth: str | None) -> Any:
+    headers = {"Content-Type": "application/webhook+json"}
+    if auth is not None:
+        headers["Authorization"] = auth
+    return client.post("/api/livekit/webhook", content=body, headers=headers)
+
+
+def test_rules_are_a_pure_mapping() -> None:
+    assert rules.plan("room_started", "call-7") == rules.Action(7, "mark", status="dispatched")
+    assert rules.plan("participant_joined", "call-7", rules.KIND_SIP, "dialing").status == "dialing"
+    assert rules.plan("participant_joined", "call-7", rules.KIND_SIP, "active").status == "in_call"
+    assert rules.plan("participant_joined", "call-7", rules.KIND_STANDARD).status == "in_call"
+    assert rules.plan("participant_joined", "call-7", rules.KIND_EGRESS) is None
+    assert rules.plan("room_finished", "call-7").outcome == "lost"
+    assert rules.plan("room_started", "lobby") is None
+    assert rules.plan("track_published", "call-7") is None
+
+
+def test_unsigned_and_tampered_webhooks_are_rejected(client: TestClient, clinic_a: SeededClinic, seed: Seeder,
+                                                     conn: Any) -> None:
+    attempt = seed.attempt(clinic_a, seed.appointment(clinic_a))
+    body = _event("room_finished", f"call-{attempt}")
+    assert _post(client, body, None).status_code == 401
+    assert _post(client, body, "garbage").status_code == 401
+    assert _post(client, body, _sign(body, secret="another-secret-another-secret-00")).status_code == 401
+    tampered = body.replace(f"call-{attempt}", "call-999999")
+    assert _post(client, tampered, _sign(body)).status_code == 401
+    row = conn.execute("SELECT status, outcome FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
+    assert row == {"status": "planned", "outcome": None}
+
+
+def test_events_move_an_attempt_forward_and_close_a_lost_one(client: TestClient, clinic_a: SeededClinic,
+                                                             seed: Seeder, conn: Any) -> None:
+    attempt = seed.attempt(clinic_a, seed.appointment(clinic_a))
+    room = f"call-{attempt}"
+    for name, kind, attrs, expected in [
+        ("room_started", None, None, "dispatched"),
+        ("participant_joined", rules.KIND_SIP, {"sip.callStatus": "dialing"}, "dialing"),
+        ("participant_joined", rules.KIND_SIP, {"sip.callStatus": "active"}, "in_call"),
+        ("room_started", None, None, "in_call"),  # a duplicate/late earlier event never moves it back
+    ]:
+        body = _event(name, room, kind, attrs)
+        r = _post(client, body, _sign(body))
+        assert r.status_code == 200, r.text
+        assert conn.execute("SELECT status FROM call_attempts WHERE id = %s", (attempt,)).fetchone()["status"] \
+            == expected
+        conn.rollback()
+    body = _event("room_finished", room)
+    assert _post(client, body, _sign(body)).json()["action"] == "finished lost"
+    row = conn.execute("SELECT outcome, error FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
+    assert row["outcome"] == "lost" and row["error"] == rules.LOST_ERROR
+
+
+def test_a_late_webhook_never_overwrites_a_final_outcome(client: TestClient, clinic_a: SeededClinic, seed: Seeder,
+                                                         conn: Any) -> None:
+    appt = seed.appointment(clinic_a)
+    attempt = seed.attempt(clinic_a, appt)
+    finish_attempt(conn, attempt, "confirmed", now=NOW, fields={"summary": "confirmed by the patient"})
+    conn.commit()
+    for name, kind in [("participant_joined", rules.KIND_SIP), ("room_started", None), ("room_finished", None)]:
+        body = _event(name, f"call-{attempt}", kind, {"sip.callStatus": "active"})
+        r = _post(client, body, _sign(body))
+        assert r.status_code == 200
+        assert r.json()["action"].startswith("unchanged")
+    row = conn.execute("SELECT status, outcome, summary FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
+    assert row == {"status": "ended", "outcome": "confirmed", "summary": "confirmed by the patient"}
+    assert conn.execute("SELECT status FROM appointments WHERE id = %s", (appt,)).fetchone()["status"] == "confirmed"
+
+
+def test_events_for_other_rooms_are_ignored(client: TestClient, clinic_a: SeededClinic) -> None:
+    for room in ("lobby", "call-424242"):
+        body = _event("room_finished", room)
+        r = _post(client, body, _sign(body))
+        assert r.status_code == 200 and r.json()["action"] in ("ignored", "unknown attempt")
