@@ -19,7 +19,7 @@ TEMPLATES = sorted((DEPLOYMENT / "cloudformation").glob("*.yaml"))
 COMPOSE_FILES = [ROOT / "docker-compose.yml", DEPLOYMENT / "docker-compose.prod.yml"]
 
 # Anything that grants access: these names may only reach a container through a secrets mechanism.
-SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|TOKEN|^DATABASE_URL$|^REDIS_URL$", re.IGNORECASE)
+SECRET_NAME = re.compile(r"KEY|SECRET|PASSWORD|AUTH_TOKEN|^DATABASE_URL$|^REDIS_URL$", re.IGNORECASE)
 
 
 @dataclass
