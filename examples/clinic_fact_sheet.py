@@ -75,7 +75,8 @@ def main() -> int:
     print(f"fact sheet of {call.clinic_name}: {', '.join(sorted(call.facts))}")
     for question in QUESTIONS:
         answer = answer_from_facts(question, call, identity_confirmed=True)
-        print(f"Q: {question}\nA: {answer or '(not on the sheet: the agent says it does not know and offers the desk)'}")
+        unknown = "(not on the sheet: the agent says it does not know and offers the desk)"
+        print(f"Q: {question}\nA: {answer or unknown}")
     return 0
 
 
