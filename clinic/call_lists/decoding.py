@@ -18,9 +18,9 @@ from clinic.call_lists.report import WholeFileError
 DELIMITERS = (",", ";", "\t")
 _DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab"}
 
-# A field larger than this is not a call-list cell; csv's own default (128 KiB) is close, but we want a
-# clear whole-file error (usually a stray unbalanced quote swallowing the rest of the file).
-_FIELD_LIMIT = 64 * 1024
+# No call-list cell spans this many lines: a record that does has a missing closing quote swallowing the
+# rows after it, which must not pass silently. (csv's own 128 KiB field limit catches the rest.)
+MAX_RECORD_LINES = 50
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,6 @@ def iter_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
     """Yield (line number of the record's first line, fields), skipping blank lines and rows whose
     cells are all empty (Excel writes `,,,,` for a cleared row). Line numbers count physical lines,
     so they match what a text editor (or the spreadsheet row number) shows."""
-    csv.field_size_limit(_FIELD_LIMIT)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, quotechar='"',
                         doublequote=True, skipinitialspace=False, strict=False)
     previous_end = 0
@@ -118,6 +117,10 @@ def iter_records(text: str, delimiter: str) -> Iterator[tuple[int, list[str]]]:
         for fields in reader:
             start = previous_end + 1
             previous_end = reader.line_num
+            if previous_end - start >= MAX_RECORD_LINES:
+                raise WholeFileError(
+                    f"line {start}: a double quote opens a cell that runs on to line {previous_end}; usually a "
+                    "missing closing quote — fix that line in a spreadsheet and save again as CSV")
             if not fields or all(not f.strip() for f in fields):
                 continue
             yield start, fields

@@ -2,10 +2,12 @@
 
 Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
 1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
-2. validate every row in Python (pure `rows.RowValidator`, memoised phone parsing);
-3. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
-   both count rows as new): COPY the valid rows into a temp staging table, then a handful of set-based
-   statements upsert patients and appointments, release slots of moved appointments and re-link slots;
+2. in one transaction: validate every row in Python (pure `rows.RowValidator`, memoised phone and date
+   parsing) while streaming the valid ones through COPY into a temp staging table (Postgres ingests on
+   one core while Python validates on the other);
+3. under a per-clinic advisory lock (two uploads of the same file at once must not both count rows as
+   new): a handful of set-based statements upsert patients and appointments, release the slots of moved
+   appointments and re-link slots;
 4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
 
 Idempotency: `appointments.row_hash` is a digest of the imported row, so re-uploading a file leaves
@@ -16,7 +18,8 @@ state (pending, attempts 0, no voicemail) and frees the slot; call history (`cal
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
@@ -54,12 +57,15 @@ def import_call_list(
     """Import one uploaded call list for `clinic` (a `clinics` row as a dict).
 
     Commits its own transactions: the report, and the failed upload on a whole-file problem, must be
-    stored whatever the caller does next (pass a connection with no transaction open). Raises
+    stored whatever the caller does next. A transaction the caller left open on `conn` (e.g. the
+    SELECT that loaded the clinic) is committed first, for the same reason. Raises
     WholeFileError (nothing imported; a failed `call_lists` row records why). Row problems never raise:
     they are in the report's `errors`, and the good rows are imported."""
     if source not in SOURCES:
         raise ValueError(f"source must be one of {', '.join(SOURCES)}, not {source!r}")
     now = now or get_clock().now()
+    if not conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
+        conn.commit()
     digest = hashlib.sha256(data).hexdigest()
     try:
         parsed = _parse_file(data)
@@ -71,11 +77,12 @@ def import_call_list(
     header_columns, body = parsed
     validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
                              now=now)
-    valid, errors, rejected = _validate(validator, body, progress)
+    outcome = _Validation()
+    rows = _validated(validator, body, progress, outcome)
 
     try:
         with conn.transaction():
-            report = _write(conn, clinic, valid, errors, rejected, total_rows=len(body), filename=filename,
+            report = _write(conn, clinic, rows, outcome, total_rows=len(body), filename=filename,
                             source=source, digest=digest, size=len(data), now=now)
     except Exception as exc:
         reason = f"unexpected error while saving ({type(exc).__name__}); nothing was imported, try again"
@@ -110,31 +117,40 @@ def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
     return columns, body
 
 
-def _validate(
-    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None
-) -> tuple[list[CleanRow], list[RowError], int]:
+@dataclass
+class _Validation:
+    """What validation found besides the clean rows (which stream straight into COPY)."""
+
+    errors: list[RowError] = field(default_factory=list)
+    rejected: int = 0
+    valid: int = 0
+
+
+def _validated(
+    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None, outcome: _Validation
+) -> Iterator[CleanRow]:
+    """Yield clean rows, collecting row errors in `outcome`. A generator so that rows go into COPY while
+    later ones are still being checked: Postgres ingests on one core while Python validates on the other."""
     ext = validator.columns.index["external_id"]
     dupes = find_duplicates([(line, f[ext].strip() if ext < len(f) else "") for line, f in body])
-    valid: list[CleanRow] = []
-    errors: list[RowError] = []
-    rejected = 0
+    errors = outcome.errors
     total = len(body)
     for i, (line, fields) in enumerate(body):
         if progress and i % _PROGRESS_EVERY == 0:
             progress(i, total)
         if line in dupes:
-            rejected += 1
+            outcome.rejected += 1
             errors.append({"row": line, "column": "external_id",
                            "message": f"duplicate external_id: line {dupes[line]} has the same id; "
                                       "this row was not imported"})
             continue
         result = validator.validate(line, fields)
         if isinstance(result, CleanRow):
-            valid.append(result)
+            outcome.valid += 1
+            yield result
         else:
-            rejected += 1
+            outcome.rejected += 1
             errors.extend(result)
-    return valid, errors, rejected
 
 
 def _store_failed(conn: psycopg.Connection[Any], clinic: dict[str, Any], filename: str, source: str,
@@ -159,8 +175,8 @@ _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "
                   "location", "timezone", "notes", "row_hash")
 
 
-def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[CleanRow], errors: list[RowError],
-           rejected: int, *, total_rows: int, filename: str, source: str, digest: str, size: int,
+def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator[CleanRow], outcome: _Validation,
+           *, total_rows: int, filename: str, source: str, digest: str, size: int,
            now: datetime) -> ImportReport:
     clinic_id = clinic["id"]
     row = conn.execute(
@@ -169,32 +185,37 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[Cl
         (clinic_id, filename, source, digest, size, total_rows),
     ).fetchone()
     call_list_id = _id(row)
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
     params = {"c": clinic_id, "list": call_list_id, "now": now}
 
     conn.execute("""
         CREATE TEMP TABLE call_list_stage (
             line int PRIMARY KEY, external_id text NOT NULL, patient_name text NOT NULL, phone text NOT NULL,
             starts_at timestamptz NOT NULL, duration_minutes int NOT NULL, provider text, location text,
-            timezone text, notes text, row_hash text NOT NULL, patient_id bigint
+            timezone text, notes text, row_hash text NOT NULL
         ) ON COMMIT DROP""")
     with conn.cursor() as cur, cur.copy(f"COPY call_list_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for r in valid:
+        for r in rows:
             copy.write_row((r.line, r.external_id, r.patient_name, r.phone, r.starts_at, r.duration_minutes,
                             r.provider, r.location, r.timezone, r.notes, r.row_hash))
     conn.execute("ANALYZE call_list_stage")
+    # From here to commit, one import per clinic: two uploads of the same file at once would otherwise
+    # both see its rows as new (ON CONFLICT below would still prevent duplicates, but miscount).
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
 
-    # Patients: a name at a number within the clinic (patients_identity). Insert the new ones only.
+    # Patients: a name at a number within the clinic (patients_identity). The anti-join keeps a re-upload
+    # from paying for ON CONFLICT on every row; ON CONFLICT still settles a race with another writer.
     conn.execute("""
         INSERT INTO patients (clinic_id, full_name, phone, timezone)
-        SELECT DISTINCT ON (phone, lower(patient_name)) %(c)s, patient_name, phone, timezone
-          FROM call_list_stage ORDER BY phone, lower(patient_name), line DESC
-        ON CONFLICT (clinic_id, phone, lower(full_name)) DO UPDATE
-           SET timezone = EXCLUDED.timezone, updated_at = now()
-         WHERE EXCLUDED.timezone IS NOT NULL AND patients.timezone IS DISTINCT FROM EXCLUDED.timezone""", params)
+        SELECT DISTINCT ON (s.phone, lower(s.patient_name)) %(c)s, s.patient_name, s.phone, s.timezone
+          FROM call_list_stage s
+         WHERE NOT EXISTS (SELECT 1 FROM patients p WHERE p.clinic_id = %(c)s AND p.phone = s.phone
+                                                      AND lower(p.full_name) = lower(s.patient_name))
+         ORDER BY s.phone, lower(s.patient_name), s.line DESC
+        ON CONFLICT (clinic_id, phone, lower(full_name)) DO NOTHING""", params)
     conn.execute("""
-        UPDATE call_list_stage s SET patient_id = p.id FROM patients p
-         WHERE p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)""", params)
+        UPDATE patients p SET timezone = s.timezone, updated_at = now() FROM call_list_stage s
+         WHERE p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
+           AND s.timezone IS NOT NULL AND p.timezone IS DISTINCT FROM s.timezone""", params)
 
     # Existing appointments whose row differs from the last upload. `file_moved`: the clinic's data moved
     # the start; `reset` only if that differs from the current start (the agent may already have moved
@@ -216,7 +237,7 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[Cl
            AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
     updated = conn.execute("""
         UPDATE appointments a SET
-               patient_id = s.patient_id,
+               patient_id = p.id,
                starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
                imported_starts_at = s.starts_at,
                duration_minutes = s.duration_minutes, provider = s.provider, location = s.location,
@@ -229,19 +250,22 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], valid: list[Cl
                voicemail_left = CASE WHEN c.reset THEN false ELSE a.voicemail_left END,
                callback_at = CASE WHEN c.reset THEN NULL ELSE a.callback_at END
           FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
+          JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE a.id = c.id""", params).rowcount
     reset = conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone()
     imported = conn.execute("""
         INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
                                   duration_minutes, provider, location, timezone, notes, row_hash,
                                   call_list_id, status_changed_at)
-        SELECT %(c)s, s.external_id, s.patient_id, s.starts_at, s.starts_at, s.duration_minutes, s.provider,
+        SELECT %(c)s, s.external_id, p.id, s.starts_at, s.starts_at, s.duration_minutes, s.provider,
                s.location, s.timezone, s.notes, s.row_hash, %(list)s, %(now)s
           FROM call_list_stage s
+          JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
         ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
     linked = slots.link_booked(conn, clinic_id)
-    unchanged = len(valid) - imported - updated
+    unchanged = outcome.valid - imported - updated
+    errors, rejected = outcome.errors, outcome.rejected
 
     conn.execute(
         "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"

@@ -1,8 +1,7 @@
 """Phone parsing for bulk imports: `clinic.phones.to_e164` semantics at a fraction of its cost.
 
 `phonenumbers` spends ~80 µs per number, which alone would cap an import at ~12,000 rows/s. Two memos:
-1. every distinct raw string (after dropping spaces, dots, dashes and brackets, which never change the
-   result) is parsed once;
+1. every distinct cell text is parsed once;
 2. North American (+1) ten-digit numbers: libphonenumber decides their validity from the area code and
    exchange (first six digits; every NANP pattern in its metadata is a six-digit prefix followed by
    `\\d{4}`), so validity is memoised per NPA-NXX. tests/clinic/call_lists/test_phone_cache.py checks
@@ -27,32 +26,34 @@ class PhoneParser:
     def __init__(self, region: str) -> None:
         self.region = region
         self._nanp_default = phonenumbers.country_code_for_region(region) == 1
-        self._by_raw: dict[str, str | InvalidPhone] = {}
+        self._seen: dict[str, str | InvalidPhone] = {}  # exact cell text
         self._by_exchange: dict[str, InvalidPhone | None] = {}
 
     def __call__(self, raw: str) -> str:
+        hit = self._seen.get(raw)
+        if hit is None:
+            try:
+                hit = self._parse(raw)
+            except InvalidPhone as exc:
+                hit = exc
+            self._seen[raw] = hit
+        if isinstance(hit, InvalidPhone):
+            raise InvalidPhone(str(hit))
+        return hit
+
+    def _parse(self, raw: str) -> str:
         key = _FORMATTING.sub("", raw)
         m = _NANP.match(key)
         if m and (m.group(1) == "+1" or self._nanp_default):
             nsn = m.group(2)
             exchange = nsn[:6]
             if exchange not in self._by_exchange:
-                try:
-                    to_e164("+1" + nsn, self.region)
-                    self._by_exchange[exchange] = None
-                except InvalidPhone as exc:
-                    self._by_exchange[exchange] = exc
+                # Same check as to_e164 without re-parsing text: the number is already +1 and ten digits.
+                number = phonenumbers.PhoneNumber(country_code=1, national_number=int(nsn))
+                self._by_exchange[exchange] = None if phonenumbers.is_valid_number(number) else InvalidPhone(
+                    f"not a valid {self.region} or international phone number")
             error = self._by_exchange[exchange]
             if error is not None:
                 raise InvalidPhone(str(error))
             return "+1" + nsn
-        hit = self._by_raw.get(key)
-        if hit is None:
-            try:
-                hit = to_e164(raw, self.region)
-            except InvalidPhone as exc:
-                hit = exc
-            self._by_raw[key] = hit
-        if isinstance(hit, InvalidPhone):
-            raise InvalidPhone(str(hit))
-        return hit
+        return to_e164(raw, self.region)

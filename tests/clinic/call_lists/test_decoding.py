@@ -1,0 +1,95 @@
+"""Bytes -> records: encodings, delimiters, line ends, quoting, blank lines, binary files."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from clinic.call_lists.decoding import decode, iter_records, sniff_delimiter
+from clinic.call_lists.report import WholeFileError
+
+
+def records(data: bytes) -> list[tuple[int, list[str]]]:
+    text = decode(data).text
+    return list(iter_records(text, sniff_delimiter(text)))
+
+
+def test_utf8_with_and_without_bom_decode_the_same() -> None:
+    plain = "name,phone\nJosé,1\n".encode()
+    assert decode(plain).text == decode(codecs.BOM_UTF8 + plain).text == "name,phone\nJosé,1\n"
+    assert decode(codecs.BOM_UTF8 + plain).encoding == "utf-8-sig"
+
+
+def test_windows_1252_fallback_reads_accented_names() -> None:
+    data = "name,phone\nJosé Muñoz – Ærø,1\n".encode("cp1252")
+    decoded = decode(data)
+    assert decoded.encoding == "cp1252"
+    assert "José Muñoz – Ærø" in decoded.text
+
+
+def test_utf16_with_bom_is_read() -> None:
+    data = "name\tphone\r\nZoë\t1\r\n".encode("utf-16")
+    assert records(data) == [(1, ["name", "phone"]), (2, ["Zoë", "1"])]
+
+
+@pytest.mark.parametrize("data", [
+    b"PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00",  # .xlsx (zip)
+    b"%PDF-1.7\n\x00\x01\x02",
+    bytes(range(1, 32)) * 20,  # control characters, no NUL
+])
+def test_binary_content_is_a_whole_file_error(data: bytes) -> None:
+    with pytest.raises(WholeFileError, match="not a CSV"):
+        decode(data)
+
+
+def test_empty_file_is_a_whole_file_error() -> None:
+    with pytest.raises(WholeFileError, match="empty"):
+        decode(b"  \r\n\r\n")
+
+
+@pytest.mark.parametrize(("header", "expected"), [
+    ("a,b,c", ","), ("a;b;c", ";"), ("a\tb\tc", "\t"),
+    ('"Name, full";phone;start', ";"),  # a comma inside a quoted header does not count
+    ("single", ","),
+])
+def test_delimiter_is_sniffed_from_the_header(header: str, expected: str) -> None:
+    assert sniff_delimiter(f"\n\n{header}\nx,y;z\tw\n") == expected
+
+
+def test_crlf_quoted_commas_and_newlines_and_blank_lines_keep_file_line_numbers() -> None:
+    data = (b'id,name,notes\r\n'
+            b'\r\n'
+            b'1,"Smith, Ann","line one\r\nline two"\r\n'
+            b'2,Bob,\r\n'
+            b',,\r\n'
+            b'   \r\n'
+            b'3,"Carl ""CJ"" Jones",x\r\n')
+    assert records(data) == [
+        (1, ["id", "name", "notes"]),
+        (3, ["1", "Smith, Ann", "line one\r\nline two"]),
+        (5, ["2", "Bob", ""]),
+        (8, ["3", 'Carl "CJ" Jones', "x"]),
+    ]
+
+
+def test_lf_and_cr_only_line_ends() -> None:
+    assert records(b"a,b\n1,2\n") == [(1, ["a", "b"]), (2, ["1", "2"])]
+    assert records(b"a,b\r1,2\r") == [(1, ["a", "b"]), (2, ["1", "2"])]
+
+
+def test_semicolon_file_with_commas_in_cells() -> None:
+    data = "id;name;phone\n1;Müller, Hans;+49 30 123456\n".encode("cp1252")
+    assert records(data)[1] == (2, ["1", "Müller, Hans", "+49 30 123456"])
+
+
+def test_runaway_quote_is_a_whole_file_error_naming_the_line() -> None:
+    data = b'id,notes\n\n1,"unterminated\n' + b"".join(b"%d,row\n" % i for i in range(2, 80))
+    with pytest.raises(WholeFileError, match="line 3: a double quote"):
+        records(data)
+
+
+def test_huge_field_is_a_whole_file_error() -> None:
+    data = b'id,notes\n1,"' + b"x" * (200 * 1024) + b'"\n'
+    with pytest.raises(WholeFileError, match="line 2"):
+        records(data)
