@@ -1,0 +1,99 @@
+"""Dispatch through a real Celery worker against the LiveKit stand-in: success, transient, auth errors."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from clinic.clock import FixedClock, set_clock
+from dialer import planner
+from tests.dialer.conftest import wait_until
+from tests.dialer.factories import appointment
+
+NOW = datetime.now(UTC)
+
+
+@pytest.fixture
+def clinic(conn, make_clinic):
+    # Open around the clock so the test does not depend on when it runs (08-21 patient time still applies:
+    # the patient's zone is chosen where it is currently midday).
+    c = make_clinic(calling_hours="00:00-23:59", timezone="UTC", state=None, closed_weekdays=[],
+                    max_concurrent_calls=50, calls_per_second=20, sip_trunk_id="ST_test")
+    return conn.execute("SELECT * FROM clinics WHERE id = %s", (c["id"],)).fetchone()
+
+
+def _midday_zone() -> str:
+    for tz in ("Asia/Tokyo", "Europe/Berlin", "America/New_York", "America/Los_Angeles", "Pacific/Honolulu",
+               "Asia/Kolkata", "Australia/Sydney"):
+        from zoneinfo import ZoneInfo
+
+        if 10 <= datetime.now(ZoneInfo(tz)).hour < 19:
+            return tz
+    return "UTC"
+
+
+def _plan(conn, clinic, n: int) -> list[int]:
+    tz = _midday_zone()
+    for i in range(n):
+        appointment(conn, clinic["id"], f"D{i}", NOW + timedelta(days=2), phone=f"+1415555{i:04d}", tz=tz)
+    conn.commit()
+    r = planner.plan_clinic(conn, clinic, NOW)
+    conn.commit()
+    return [d["attempt_id"] for d in r.dial]
+
+
+def _attempt(conn, attempt_id: int) -> dict:
+    conn.commit()
+    return conn.execute("SELECT * FROM call_attempts WHERE id = %s", (attempt_id,)).fetchone()
+
+
+def test_dispatch_success_through_worker(conn, clinic, standin, celery_workers) -> None:
+    from dialer.tasks import enqueue_dispatch
+
+    ids = _plan(conn, clinic, 3)
+    assert len(ids) == 3
+    celery_workers(1)
+    for i in ids:
+        enqueue_dispatch(i)
+        enqueue_dispatch(i)  # a duplicate message must not dispatch twice
+    wait_until(lambda: all(_attempt(conn, i)["status"] == "dispatched" for i in ids), 30, "dispatches")
+    calls = standin.calls_to("CreateDispatch")
+    assert sorted(c.request.room for c in calls) == sorted(f"call-{i}" for i in ids)
+    for c in calls:
+        assert json.loads(c.request.metadata) == {"attempt_id": int(c.request.room.removeprefix("call-"))}
+        assert c.request.agent_name == "appointment-confirmer"
+    assert _attempt(conn, ids[0])["dispatch_id"].startswith("AD_")
+
+
+def test_transient_error_retries_then_dispatches(conn, clinic, standin, celery_workers) -> None:
+    from dialer.tasks import enqueue_dispatch
+
+    [aid] = _plan(conn, clinic, 1)
+    standin.fail_next("AgentDispatchService", "CreateDispatch", "unavailable", times=1)
+    celery_workers(1)
+    enqueue_dispatch(aid)
+    wait_until(lambda: _attempt(conn, aid)["status"] == "dispatched", 30, "retry after 503")
+    errors = [c.error for c in standin.calls_to("CreateDispatch")]
+    assert errors[0] == "unavailable" and errors[-1] is None
+
+
+def test_auth_error_fails_the_attempt(conn, clinic, standin, monkeypatch) -> None:
+    from clinic.settings import get_settings
+    from dialer.dispatch import run_dispatch
+    from dialer.tasks import _get_pacer
+
+    [aid] = _plan(conn, clinic, 1)
+    monkeypatch.setenv("LIVEKIT_API_SECRET", "not-the-secret-not-the-secret-0000")
+    get_settings.cache_clear()
+    set_clock(FixedClock(NOW))
+    try:
+        assert run_dispatch(aid, _get_pacer()).status == "failed"
+    finally:
+        set_clock(None)
+    row = _attempt(conn, aid)
+    assert (row["outcome"], standin.calls_to("CreateDispatch")[-1].error) == ("failed", "unauthenticated")
+    assert "unauthenticated" in row["error"]
+    appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (row["appointment_id"],)).fetchone()
+    assert appt["status"] == "pending" and appt["next_attempt_at"] is not None
