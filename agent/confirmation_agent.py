@@ -283,11 +283,11 @@ class ConfirmationAgent(Agent):
         return json.dumps({"next": "Say a short goodbye."})
 
 
-_FACT_TOPICS: dict[str, tuple[str, ...]] = {
-    "address": ("address", "where", "located", "location", "directions", "get there", "find you"),
+_FACT_TOPICS: dict[str, tuple[str, ...]] = {   # most specific first: "where do I park" is about parking
     "parking": ("park", "parking", "car", "lot", "garage"),
-    "what_to_bring": ("bring", "need to have", "documents", "insurance card", "id", "paperwork"),
+    "what_to_bring": ("bring", "need to have", "documents", "insurance card", " id", "paperwork"),
     "preparation": ("prepare", "early", "fast", "eat", "arrive", "before the appointment", "check in"),
+    "address": ("address", "where", "located", "location", "directions", "get there", "find you"),
 }
 
 

@@ -105,7 +105,8 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
               r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
               r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)")
-QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|\bis (there|it|parking)\b|\b(do|should|can|will|"
+QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|^(does|do|is|are|can|will|would|should|could) (the|he|she|it|"
+            r"they|there|you|i|we|my)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
             r"does) (i|we|you) (need|bring|park|have to|come|eat|fast)|\bparking\b|\baddress\b|"
             r"\bbring\b|\binsurance\b|\bdirections\b|\bhow long\b|\bprepare|\bfast(ing)?\b")
 CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|all right|absolutely|definitely|"
@@ -116,7 +117,7 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"\bsee you (then|there)|(that|it|which|this) (works|is fine|is good|sounds good|is perfect)|"
            r"\bstill (on|coming|good|planning)|count me in|i can make it|i can come|i'll come|be there|"
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
-           r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(first|second|third)\b|"
+           r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
            r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$")
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
 _CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,
@@ -178,7 +179,7 @@ def classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "unclear", negative=True)
     if _any(CONFIRM, core) or _any(r"^(no problem|no worries|yeah no)\b", core):
         return Intent(raw, "confirm", choice=_choice(t))
-    return Intent(raw, "unclear")
+    return Intent(raw, "unclear", choice=_choice(t))
 
 
 def main() -> None:

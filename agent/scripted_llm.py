@@ -249,7 +249,7 @@ class ReceptionistPolicy:
                               "Sure, let me transfer you to the front desk. Just a moment."], "close")
         if name == "lookup_clinic_fact":
             if o.get("known"):
-                return Reply(text=f"{o['answer']} {self.reprompt(v)}", kind=v.last_kind)
+                return Reply(text=f"{str(o['answer']).rstrip('.')}. {self.reprompt(v)}", kind=v.last_kind)
             return self._say(["I'm sorry, I don't have that information. I can transfer you to the front desk, "
                               "or have someone call you back. Which would you prefer?"], "transfer_offer")
         if name == "end_call":

@@ -69,8 +69,8 @@ def build_session(parts: SessionParts, *, userdata: Any = None) -> AgentSession[
     if parts.tts is not None:
         kwargs["tts"] = parts.tts
     kwargs["vad"] = parts.vad  # None = opt out (text mode)
-    if parts.turn_detection is not None:
-        kwargs["turn_handling"] = {"turn_detection": parts.turn_detection}
+    # Text mode has no VAD, so no turn detector either (turns are whole messages).
+    kwargs["turn_handling"] = {"turn_detection": parts.turn_detection}
     if userdata is not None:
         kwargs["userdata"] = userdata
     return AgentSession(**kwargs)
