@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv services migrate demo test lint bench requirements
+.PHONY: help venv services migrate demo test lint bench requirements frontend browsers
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -25,10 +25,10 @@ services: venv ## Make Postgres and Redis reachable (install/start Debian packag
 migrate: services ## Create the database and apply migrations
 	$(PY) -m dialer migrate
 
-demo: migrate ## Set up and run the demo night end to end
+demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
 
-test: migrate ## Set up and run the whole test suite
+test: migrate frontend browsers ## Set up and run the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -41,3 +41,19 @@ bench: migrate ## Run every benchmark and print its figure
 requirements: ## Regenerate requirements.txt (and the image's runtime subset) from pyproject.toml
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.txt --python $(PY)
 	$(VENV)/bin/uv pip compile -q pyproject.toml -c requirements.txt -o deployment/requirements.txt --python $(PY)
+
+FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
+
+# `npm ci` refuses a lock file without other platforms' optional packages (rollup's), which a registry mirror
+# may not serve; `npm install` then installs the same locked versions (and leaves the lock file as it is).
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
+	cd frontend && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+	touch $@
+
+token_server/static/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
+	cd frontend && npm run build
+
+frontend: token_server/static/index.html ## Build the React page the token server serves (skipped when up to date)
+
+browsers: ## Install Debian's Chromium for the browser tests (only if /usr/bin/chromium is missing)
+	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)

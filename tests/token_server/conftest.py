@@ -16,6 +16,7 @@ from clinic.clock import FixedClock, set_clock
 from clinic.settings import get_settings
 
 OPERATOR_KEY = "operator-test-key-0123456789"
+ANSWERED = ("confirmed", "rescheduled", "cancelled", "voicemail_left", "callback_requested")
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # 11:00 in New York, a Tuesday
 
 
@@ -91,7 +92,7 @@ class Seeder:
         phone = phone or f"+1212555{self._n:04d}"
         p = self.conn.execute(
             "INSERT INTO patients (clinic_id, full_name, phone) VALUES (%s, %s, %s) RETURNING id",
-            (clinic.id, f"{name} {self._n}", phone)).fetchone()
+            (clinic.id, name, phone)).fetchone()
         a = self.conn.execute(
             "INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, provider, status, last_outcome)"
             " VALUES (%s, %s, %s, %s, 'Dr. Patel', %s, %s) RETURNING id",
@@ -105,14 +106,15 @@ class Seeder:
                 status: str | None = None) -> int:
         row = self.conn.execute(
             "INSERT INTO call_attempts (clinic_id, appointment_id, attempt_number, phone, status, outcome,"
-            " planned_at, ended_at, cost_usd, transcript, summary, answered_at)"
-            " SELECT %s, a.id, %s, p.phone, %s, %s, %s, %s, %s, %s, %s, %s FROM appointments a"
+            " planned_at, ended_at, cost_usd, transcript, summary, answered_at, duration_seconds)"
+            " SELECT %s, a.id, %s, p.phone, %s, %s, %s, %s, %s, %s, %s, %s, %s FROM appointments a"
             " JOIN patients p ON p.id = a.patient_id WHERE a.id = %s RETURNING id",
             (clinic.id, number, status or ("ended" if outcome else "planned"), outcome, planned_at,
              planned_at + timedelta(minutes=2) if outcome else None, cost,
              psycopg.types.json.Jsonb(transcript) if transcript is not None else None,
              "Patient confirmed." if outcome == "confirmed" else None,
-             planned_at + timedelta(seconds=20) if outcome in ("confirmed", "rescheduled", "cancelled") else None,
+             planned_at + timedelta(seconds=20) if outcome in ANSWERED else None,
+             (40 + 7 * number + len(outcome)) if outcome in ANSWERED else None,
              appointment_id)).fetchone()
         self.conn.execute("UPDATE call_attempts SET room_name = 'call-' || id WHERE id = %s", (row["id"],))
         self.conn.commit()

@@ -1,0 +1,157 @@
+"""The page in Debian's headless Chromium (Playwright) against a running token server on the test database.
+
+Screenshots go to test-artifacts/ (gitignored) for a human to look at after a run."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import uvicorn
+
+from tests.token_server.conftest import SeededClinic, Seeder
+
+pytestmark = pytest.mark.browser
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+STATIC = ROOT / "token_server" / "static" / "index.html"
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.fixture
+def server(server_env: None) -> Iterator[str]:
+    """uvicorn in a thread, serving the built page and the API on the test database."""
+    if not STATIC.exists():
+        pytest.fail("the page is not built: run `make frontend` (make test does it)")
+    from token_server.app import create_app
+
+    port = _free_port()
+    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=srv.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not srv.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            raise RuntimeError("token server did not start")
+        time.sleep(0.05)
+    yield f"http://127.0.0.1:{port}"
+    srv.should_exit = True
+    thread.join(timeout=10)
+
+
+@pytest.fixture
+def page(server: str) -> Iterator[Any]:
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian's chromium is missing: run `make browsers` (make test does it)")
+    from playwright.sync_api import sync_playwright
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+        context.grant_permissions(["microphone"])
+        pg = context.new_page()
+        pg.set_default_timeout(15000)
+        yield pg
+        context.close()
+        browser.close()
+
+
+def _sign_in(page: Any, server: str, clinic: SeededClinic, path: str = "") -> None:
+    page.goto(f"{server}/#/{path}")
+    page.get_by_test_id("api-key").fill(clinic.key)
+    page.get_by_role("button", name="Continue").click()
+    page.get_by_role("link", name="Dashboard").wait_for()
+
+
+def test_upload_shows_row_errors(page: Any, server: str, clinic_a: SeededClinic, tmp_path: Path) -> None:
+    csv = tmp_path / "tonight.csv"
+    csv.write_text("external_id,patient_name,phone,appointment_start\n"
+                   "U1,Ann Smith,212-555-0142,2026-03-12T10:00:00-04:00\n"
+                   "U2,Bob Jones,12345,2026-03-12T11:00:00-04:00\n"
+                   "U3,Cy Young,212-555-0143,not a date\n")
+    _sign_in(page, server, clinic_a, "upload")
+    page.get_by_test_id("file-input").set_input_files(str(csv))
+    report = page.get_by_test_id("import-report")
+    report.wait_for()
+    assert page.get_by_test_id("rejected-count").inner_text() == "2"
+    errors = page.get_by_test_id("row-errors")
+    assert errors.locator("tbody tr").count() == 2
+    assert "phone" in errors.inner_text() and "appointment_start" in errors.inner_text()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download errors CSV").click()
+    assert download.value.suggested_filename == "tonight-errors.csv"
+    assert "row,column,message" in Path(download.value.path()).read_text()
+    page.screenshot(path=str(ARTIFACTS / "upload.png"), full_page=True)
+
+
+def test_dashboard_shows_seeded_outcomes(page: Any, server: str, clinic_a: SeededClinic, seed: Seeder,
+                                         clinic_b: SeededClinic) -> None:
+    appts = []
+    for name, status, outcome, cost in [("Maria Lopez", "confirmed", "confirmed", 0.31),
+                                        ("James Carter", "confirmed", "confirmed", 0.28),
+                                        ("Aisha Khan", "rescheduled", "rescheduled", 0.42),
+                                        ("Tom Becker", "cancelled", "cancelled", 0.2),
+                                        ("Linda Park", "pending", "voicemail_left", 0.12),
+                                        ("Omar Haddad", "pending", "no_answer", 0.02)]:
+        a = seed.appointment(clinic_a, status=status, last_outcome=outcome, name=name)
+        seed.attempt(clinic_a, a, outcome=outcome, cost=cost,
+                     transcript=[{"role": "agent", "text": "Hi, this is the clinic's automated assistant."},
+                                 {"role": "patient", "text": "Yes, that's me."},
+                                 {"role": "tool", "name": "confirm_appointment", "ok": True, "t": 12.5}])
+        appts.append(a)
+    seed.batch(clinic_a, [*appts, seed.appointment(clinic_a)])
+    other = seed.appointment(clinic_b, name="Other Clinic Person")
+    seed.attempt(clinic_b, other, outcome="busy")
+    _sign_in(page, server, clinic_a)
+    chart = page.get_by_test_id("outcome-chart")
+    chart.wait_for()
+    assert chart.locator("[data-outcome=confirmed] .bar-value").inner_text() == "2"
+    assert chart.locator("[data-outcome=busy]").count() == 0  # another clinic's calls never show
+    assert page.get_by_test_id("confirmation-rate").inner_text() == "50%"  # 3 of 6 called
+    assert page.get_by_test_id("cost-per-confirmed").inner_text() == "$0.45"  # 1.35 / 3
+    assert "6 dialed" in page.get_by_test_id("batch-progress").inner_text()
+    table = page.get_by_test_id("calls-table")
+    table.locator("tbody tr.clickable").nth(5).wait_for()
+    assert table.locator("tbody tr.clickable").count() == 6
+    assert "Other Clinic Person" not in table.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
+    table.locator("tbody tr").first.click()
+    view = page.get_by_test_id("call-view")
+    view.wait_for()
+    assert "automated assistant" in view.inner_text() and "confirm_appointment" in view.inner_text()
+    page.screenshot(path=str(ARTIFACTS / "call-view.png"), full_page=True)
+    page.set_viewport_size({"width": 820, "height": 1180})  # tablet, portrait
+    page.screenshot(path=str(ARTIFACTS / "dashboard-tablet.png"), full_page=True)
+
+
+def test_test_call_says_when_livekit_is_unreachable(page: Any, server: str, clinic_a: SeededClinic,
+                                                    conn: Any) -> None:
+    _sign_in(page, server, clinic_a, "test-call")
+    page.get_by_role("link", name="Test call").click()
+    with page.expect_response(lambda r: r.url.endswith("/api/test-calls/web")) as token:
+        page.get_by_test_id("start-call").click()
+    assert token.value.status == 201
+    started = time.monotonic()
+    page.get_by_text("Cannot reach LiveKit.").wait_for(timeout=20000)
+    assert time.monotonic() - started < 15  # says so promptly instead of hanging
+    assert "ws://127.0.0.1:9" in page.get_by_test_id("call-message").inner_text()
+    assert page.get_by_test_id("start-call").is_enabled()  # staff can try again
+    n = conn.execute("SELECT count(*) AS n FROM call_attempts WHERE mode = 'web'").fetchone()["n"]
+    assert n == 1
+    page.screenshot(path=str(ARTIFACTS / "test-call-unreachable.png"), full_page=True)
