@@ -81,7 +81,8 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                 record.add_turn("patient", first.text, greeting=True)
             if verdict.is_machine:
                 outcome = "no_answer"
-                if verdict.category.value == "machine-vm":
+                # One voicemail per appointment: the follow-up call after a voicemail leaves none.
+                if verdict.category.value == "machine-vm" and not call.appointment.get("voicemail_left"):
                     await session.say(leave_voicemail_text(call.clinic_name, call.callback_number))
                     outcome = "voicemail_left"
                 row = await record.finish(outcome, state, now=get_clock().now(), audio=False)

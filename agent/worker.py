@@ -98,7 +98,8 @@ async def entrypoint(ctx: JobContext) -> None:
             return
         verdict = await amd.execute()
     if verdict.is_machine:
-        if verdict.category.value == "machine-vm":
+        # One voicemail per appointment: the follow-up call after a voicemail leaves none.
+        if verdict.category.value == "machine-vm" and not call.appointment.get("voicemail_left"):
             await session.say(leave_voicemail_text(call.clinic_name, call.callback_number), allow_interruptions=False)
             state.decide("voicemail_left")
         else:

@@ -13,6 +13,8 @@ import redis
 from clinic.settings import get_settings
 
 SIM_CLOCK_KEY = "clinic-dialer:sim-clock"
+# Concurrent simulations (tests, a demo next to them) each anchor their own clock under their own key.
+SIM_CLOCK_KEY_ENV = "DIALER_SIM_CLOCK_KEY"
 
 
 class Clock(Protocol):
@@ -48,13 +50,16 @@ class SharedSimClock:
     """Simulated time = sim_start + (wall - wall_start) * speed, anchored in Redis so the Celery
     worker, beat, the LiveKit stand-in and the demo driver all read the same instant."""
 
-    def __init__(self, redis_url: str | None = None) -> None:
+    def __init__(self, redis_url: str | None = None, key: str | None = None) -> None:
+        import os
+
         self._redis = redis.Redis.from_url(redis_url or get_settings().redis_url)
+        self._key = key or os.environ.get(SIM_CLOCK_KEY_ENV) or SIM_CLOCK_KEY
         self._cached: tuple[float, float, float] | None = None
 
     def start(self, sim_start: datetime, speed: float) -> None:
         anchor = {"sim": sim_start.timestamp(), "wall": _time.time(), "speed": speed}
-        self._redis.set(SIM_CLOCK_KEY, json.dumps(anchor))
+        self._redis.set(self._key, json.dumps(anchor))
         self._cached = None
 
     def jump(self, to: datetime, speed: float | None = None) -> None:
@@ -65,7 +70,7 @@ class SharedSimClock:
         self.start(to, self._anchor()[2] if speed is None else speed)
 
     def _anchor(self) -> tuple[float, float, float]:
-        raw = self._redis.get(SIM_CLOCK_KEY)
+        raw = self._redis.get(self._key)
         if raw is None:
             raise RuntimeError("simulated clock not started (run the demo driver, or unset DIALER_CLOCK)")
         a = json.loads(raw)

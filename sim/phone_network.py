@@ -10,17 +10,20 @@ in Redis so that a restarted stand-in (the chaos test kills it mid-batch) keeps 
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
 from livekit.protocol.sip import CreateSIPParticipantRequest
 
 from agent.far_end import FarEnd
+from clinic.call_lists.columns import fold, map_header
+from clinic.call_lists.decoding import decode, iter_records, sniff_delimiter
+from clinic.call_lists.report import WholeFileError
+from clinic.call_lists.rows import CleanRow, RowValidator, StartError, parse_date, parse_start
 from clinic.phones import InvalidPhone, to_e164
 from sim.livekit_standin.phone_network import DialResult
 from sim.personas import PERSONAS, Line, get_spec, line_for, make_far_end, persona_for_number
@@ -74,6 +77,18 @@ class Subscriber:
     first_name: str = ""
 
 
+@dataclass(frozen=True)
+class SimRow:
+    """One call-list row as the simulator sees it (parsed exactly as the importer parses it)."""
+
+    line: int
+    external_id: str
+    phone: str
+    persona: str
+    first_name: str
+    starts_at: datetime
+
+
 def _first_name(full: str) -> str:
     parts = full.replace(",", " ").split()
     if "," in full and len(parts) > 1:   # "Garcia, Maria"
@@ -81,45 +96,65 @@ def _first_name(full: str) -> str:
     return parts[0] if parts else ""
 
 
-def read_personas(data: bytes | str, default_region: str = "US") -> dict[str, Subscriber]:
-    """E.164 number -> subscriber, from a call list with `phone` and optional `persona`/`patient_name`
-    columns. Rows whose phone does not parse are left out (the importer reports them); an unknown persona
-    is an error naming the line, because a typo there would silently test the wrong thing."""
-    text = data.decode("utf-8-sig", errors="replace") if isinstance(data, bytes) else data
-    sample = text[:4096]
+def read_call_list(data: bytes, *, clinic_timezone: str = "America/New_York", country: str = "US") -> list[SimRow]:
+    """The rows of a call list with their personas. Uses the importer's own decoding, header aliases and row
+    rules, so the simulator and the import agree on every number and start time; rows the importer would
+    reject are left out (the import reports them). An unknown persona is an error naming the line, because
+    a typo there would silently test the wrong thing; a missing persona column means personas by number."""
     try:
-        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
-    try:
-        header = [h.strip().lower().replace(" ", "_") for h in next(reader)]
-    except StopIteration:
-        raise CallListError("the call list is empty") from None
-    if "phone" not in header:
-        raise CallListError("the call list has no `phone` column")
-    i_phone = header.index("phone")
-    i_persona = header.index("persona") if "persona" in header else None
-    i_name = next((header.index(n) for n in ("patient_name", "name", "full_name") if n in header), None)
-    out: dict[str, Subscriber] = {}
-    for line_no, rec in enumerate(reader, start=2):
-        if not any(c.strip() for c in rec) or len(rec) <= i_phone:
+        text = decode(data).text
+        records = iter_records(text, sniff_delimiter(text))
+        first = next(records, None)
+        if first is None:
+            raise CallListError("the call list is empty")
+        columns = map_header(first[1])
+    except WholeFileError as exc:
+        raise CallListError(str(exc)) from None
+    persona_col = next((i for i, h in enumerate(first[1]) if fold(h) == "persona"), None)
+    validator = RowValidator(columns, clinic_timezone=clinic_timezone, country=country,
+                             now=datetime(1970, 1, 1, tzinfo=UTC))
+    out: list[SimRow] = []
+    for line, fields in records:
+        rough = _rough_start(columns.index, fields)
+        if rough is None:
             continue
-        try:
-            number = to_e164(rec[i_phone], default_region)
-        except InvalidPhone:
+        # The simulator reads any dates (its clock starts before them); the importer's "not in the past,
+        # not years ahead" rule is applied for real at import time, against the simulated "now".
+        validator.now = rough - timedelta(days=2)
+        row = validator.validate(line, fields)
+        if not isinstance(row, CleanRow):
             continue
-        persona = rec[i_persona].strip() if i_persona is not None and len(rec) > i_persona else ""
+        persona = fields[persona_col].strip() if persona_col is not None and persona_col < len(fields) else ""
         if persona:
             try:
                 get_spec(persona)
             except ValueError as exc:
-                raise CallListError(f"line {line_no}, column persona: {exc}") from None
+                raise CallListError(f"line {line}, column persona: {exc}") from None
         else:
-            persona = persona_for_number(number)
-        name = _first_name(rec[i_name]) if i_name is not None and len(rec) > i_name else ""
-        out[number] = Subscriber(persona, name)
+            persona = persona_for_number(row.phone)
+        out.append(SimRow(line, row.external_id, row.phone, persona, _first_name(row.patient_name), row.starts_at))
     return out
+
+
+def _rough_start(index: dict[str, int], fields: list[str]) -> datetime | None:
+    """The start within a day (time zone ignored), enough to anchor the row check; None if unreadable."""
+    def cell(name: str) -> str:
+        i = index.get(name)
+        return fields[i].strip() if i is not None and i < len(fields) else ""
+
+    try:
+        raw = cell("appointment_start")
+        value = parse_start(raw) if raw and ("-" in raw or "/" in raw) else datetime.combine(
+            parse_date(cell("appointment_date")), datetime.min.time())
+    except (StartError, ValueError):
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def read_personas(data: bytes | str, **kwargs: str) -> dict[str, Subscriber]:
+    """E.164 number -> subscriber (persona and first name) for a call list."""
+    raw = data.encode() if isinstance(data, str) else data
+    return {r.phone: Subscriber(r.persona, r.first_name) for r in read_call_list(raw, **kwargs)}
 
 
 class PhoneNetwork:

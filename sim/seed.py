@@ -14,7 +14,8 @@ SAMPLE_PROVIDERS = ("Dr. Patel", "Dr. Nguyen")
 
 
 def ensure_sample_clinic(conn: psycopg.Connection[Any], today: date, days: int = 14) -> dict[str, Any]:
-    """Create the sample clinic if missing and make sure it has free slots for the next `days` days."""
+    """Create the sample clinic if missing and make sure it has free slots for the next `days` days
+    (`days=0`: the clinic only)."""
     try:
         clinic = clinics.get_by_slug(conn, SAMPLE_SLUG)
     except clinics.ClinicNotFound:
@@ -34,7 +35,7 @@ def ensure_sample_clinic(conn: psycopg.Connection[Any], today: date, days: int =
             what_to_bring="Your insurance card, a photo ID and a list of the medicines you take.",
             preparation="Please arrive 10 minutes early to check in.",
         )
-    for provider in SAMPLE_PROVIDERS:
+    for provider in SAMPLE_PROVIDERS if days > 0 else ():
         slots.generate(conn, clinic_id=clinic["id"], tz_name=clinic["timezone"], provider=provider,
                        start=today, end=today + timedelta(days=days), location="Main Street office")
     return clinic

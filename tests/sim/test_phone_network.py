@@ -45,13 +45,14 @@ def test_numbers_without_a_persona_get_a_deterministic_one() -> None:
 
 def test_unknown_persona_is_an_error_naming_the_line() -> None:
     with pytest.raises(CallListError, match="line 3, column persona: unknown persona 'grumpy'"):
-        read_personas("phone,persona\n2125550100,confirmer\n2125550102,grumpy\n")
-    with pytest.raises(CallListError, match="no `phone` column"):
-        read_personas("name,persona\nx,confirmer\n")
+        read_personas("id,name,phone,start,persona\n1,A B,2125550100,2027-01-13 10:00,confirmer\n"
+                      "2,C D,2125550102,2027-01-13 10:00,grumpy\n")
+    with pytest.raises(CallListError, match="phone"):
+        read_personas(b"name,persona\nx,confirmer\n")
 
 
 def test_persona_column_is_optional() -> None:
-    subs = read_personas("Patient Name;Phone\nAna Souza;212 555 0100\n")
+    subs = read_personas("Appt ID;Patient Name;Phone;Start\nA1;Ana Souza;212 555 0100;2027-01-13 10:00\n")
     assert subs["+12125550100"].first_name == "Ana" and subs["+12125550100"].persona in PERSONAS
 
 
