@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import subprocess
 import sys
 import threading
 import time
@@ -69,18 +70,46 @@ def test_beat_schedule_file_freshness(tmp_path: Path) -> None:
     assert "written" in hc.check_file_fresh(str(schedule), 600)
 
 
-def test_celery_worker_without_a_worker_is_unhealthy(tmp_path: Path, redis_url: str, redis_prefix: str,
-                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    app_module = tmp_path / "hc_probe_app.py"
-    app_module.write_text(
+@pytest.fixture
+def probe_app(tmp_path: Path, redis_url: str, redis_prefix: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """A Celery app module on this test's private Redis key prefix (no other run sees its pings)."""
+    (tmp_path / "hc_probe_app.py").write_text(
         "from celery import Celery\n"
         f"app = Celery('probe', broker={redis_url!r})\n"
         f"app.conf.broker_transport_options = {{'global_keyprefix': {redis_prefix!r}}}\n")
     monkeypatch.syspath_prepend(str(tmp_path))
+    yield tmp_path
+    sys.modules.pop("hc_probe_app", None)
+
+
+def test_celery_worker_without_a_worker_is_unhealthy(probe_app: Path, redis_prefix: str,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CELERY_NODE_NAME", f"celery@{redis_prefix}nobody")
     with pytest.raises(hc.Unhealthy, match="did not answer"):
         hc.check_celery_worker("hc_probe_app", timeout=1)
-    sys.modules.pop("hc_probe_app", None)
+
+
+def test_celery_worker_that_answers_is_healthy(probe_app: Path, redis_prefix: str,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    node = f"celery@{redis_prefix.strip(':').replace(':', '-')}"
+    monkeypatch.setenv("CELERY_NODE_NAME", node)
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "celery", "-A", "hc_probe_app", "worker", "-n", node, "--pool=solo",
+         "--without-gossip", "--without-mingle", "--loglevel=WARNING"],
+        cwd=probe_app, env={**os.environ, "PYTHONPATH": str(probe_app)},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert "answered" in hc.check_celery_worker("hc_probe_app", timeout=1)
+                break
+            except hc.Unhealthy:
+                if time.monotonic() > deadline or worker.poll() is not None:
+                    raise
+    finally:
+        worker.terminate()
+        worker.wait(timeout=15)
 
 
 def test_main_exit_codes(server: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
