@@ -112,6 +112,8 @@ def test_exactly_one_beat_that_never_overlaps_itself() -> None:
     targets = resources(APP, "AWS::ApplicationAutoScaling::ScalableTarget").values()
     scaled = [t["Properties"]["ResourceId"] for t in targets]
     assert not any(beat in str(r) for r in scaled), "beat must never autoscale"
+    alarms = [a for a in resources(APP, "AWS::CloudWatch::Alarm").values() if beat in str(a["Properties"])]
+    assert alarms, "an alarm must page when beat is not running exactly once"
 
 
 def test_agents_scale_on_cpu() -> None:
