@@ -33,8 +33,10 @@ def main(argv: list[str] | None = None) -> int:
         clinic = ensure_sample_clinic(conn, date(2027, 1, 11))
         conn.commit()
         import_call_list(conn, clinic, SAMPLE.read_bytes(), filename=SAMPLE.name)
-        # A patient who asked not to be called again: the planner must skip them.
-        dnc.add(conn, "+19175550146", clinic_id=clinic["id"], reason="asked not to be called")
+        # The first patient on the list asked not to be called again: the planner must skip them.
+        first = conn.execute("SELECT p.phone FROM appointments a JOIN patients p ON p.id = a.patient_id"
+                             " WHERE a.clinic_id = %s ORDER BY a.starts_at, a.id LIMIT 1", (clinic["id"],)).fetchone()
+        dnc.add(conn, first["phone"], clinic_id=clinic["id"], reason="asked not to be called")
         conn.commit()
         result = planner.explain(conn, clinic, at)
     print(f"plan for {clinic['slug']} at {at.isoformat()} "
