@@ -39,8 +39,9 @@ lint: venv
 bench: migrate ## Run every benchmark and print its figure
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
 
-requirements: ## Regenerate requirements.txt from pyproject.toml
+requirements: ## Regenerate requirements.txt (and the image's runtime subset) from pyproject.toml
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.txt --python $(PY)
+	$(VENV)/bin/uv pip compile -q pyproject.toml -c requirements.txt -o deployment/requirements.txt --python $(PY)
 
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 
