@@ -6,12 +6,12 @@ from __future__ import annotations
 import asyncio
 from datetime import timedelta
 
-from clinic.outcomes import mark_attempt
 from fastapi import APIRouter, HTTPException, status
 
 from clinic import events
 from clinic.clock import get_clock
 from clinic.logs import get_logger
+from clinic.outcomes import mark_attempt
 from clinic.phones import mask
 from clinic.settings import get_settings
 from token_server import rate_limit

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from clinic.outcomes import finish_attempt, mark_attempt
 from fastapi import APIRouter, Header, HTTPException, Request, status
 from google.protobuf.json_format import ParseError
 from livekit import api
@@ -15,6 +14,7 @@ from starlette.concurrency import run_in_threadpool
 from clinic import events
 from clinic.clock import get_clock
 from clinic.logs import get_logger
+from clinic.outcomes import finish_attempt, mark_attempt
 from clinic.settings import get_settings
 from token_server.database import Conn
 from token_server.errors import ErrorBody
