@@ -80,4 +80,13 @@ def add_to_dnc(call: CallInfo, source: str) -> bool:
     """`source` is 'patient_request' (stop calling) or 'wrong_number'."""
     reason = "patient asked to stop calling" if source == "patient_request" else "wrong number reported on call"
     with connection() as conn:
-        return dnc.add(conn, call.phone, clinic_id=call.clinic["id"], reason=reason, source=source, actor=ACTOR)
+        added = dnc.add(conn, call.phone, clinic_id=call.clinic["id"], reason=reason, source=source, actor=ACTOR)
+        # Settle in the same transaction: if this call is later reaped as `lost`, or its end is never
+        # written, the planner would skip the number forever (DNC) and leave the appointments pending.
+        conn.execute(
+            "UPDATE appointments a SET status = 'staff_followup', status_changed_at = now(), updated_at = now(),"
+            " next_attempt_at = NULL FROM patients p"
+            " WHERE a.patient_id = p.id AND a.clinic_id = %s AND p.phone = %s AND a.status = 'pending'",
+            (call.clinic["id"], call.phone),
+        )
+        return added

@@ -166,3 +166,19 @@ def test_voicemail_has_no_details(world, run_call, conn):
         assert detail not in vm
     assert len(vm.split()) / 2.5 < 30
     assert appointment(conn, world["appointment"]["id"])["voicemail_left"] is True
+
+
+def test_opt_out_settles_even_if_the_call_is_then_reaped_as_lost(world, conn):
+    """The DNC entry and the appointment's settled state are one transaction: a reaper marking the call
+    `lost` before the agent writes its end must not leave an appointment pending behind a DNC'd number."""
+    from agent import call_actions
+    from agent.call_context import load_call
+    from clinic.outcomes import finish_attempt
+
+    call = load_call(conn, world["attempt"]["id"])
+    conn.rollback()
+    call_actions.add_to_dnc(call, "patient_request")
+    finish_attempt(conn, world["attempt"]["id"], "lost", now=NOW + timedelta(minutes=30))
+    conn.commit()
+    appt = appointment(conn, world["appointment"]["id"])
+    assert appt["status"] == "staff_followup" and appt["next_attempt_at"] is None
