@@ -23,6 +23,16 @@ def _redact(_: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
     return event
 
 
+class _StderrAtWriteTime:
+    """Writes to whatever `sys.stderr` is when the line is logged, not when logging was configured,
+    so a CLI run under a test runner (or a daemon that swaps its streams) never writes to a closed file."""
+
+    def msg(self, message: str) -> None:
+        print(message, file=sys.stderr, flush=True)
+
+    log = debug = info = warn = warning = error = critical = exception = fatal = msg
+
+
 def configure(level: str = "INFO", json_output: bool = False) -> None:
     logging.basicConfig(stream=sys.stderr, level=level.upper(), format="%(message)s")
     structlog.configure(
@@ -34,7 +44,7 @@ def configure(level: str = "INFO", json_output: bool = False) -> None:
             structlog.processors.JSONRenderer() if json_output else structlog.dev.ConsoleRenderer(colors=False),
         ],
         wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
-        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        logger_factory=lambda *_: _StderrAtWriteTime(),
         cache_logger_on_first_use=False,
     )
 
