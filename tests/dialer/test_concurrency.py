@@ -18,7 +18,7 @@ from tests.dialer.test_dispatch import _midday_zone
 # The figure is 5,000; on the shared 2-core CI box that takes ~4 min, so `make test` runs 1,000 and
 # DIALER_CONCURRENCY_N=5000 runs the full size.
 N = int(os.environ.get("DIALER_CONCURRENCY_N", "1000")) // 4 * 4
-CPS = 50
+CPS = int(os.environ.get("DIALER_CONCURRENCY_CPS", "200"))
 
 
 @pytest.mark.slow
