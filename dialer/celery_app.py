@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from celery import Celery
 
+from clinic import logs
 from clinic.settings import get_settings
 
 
 def make_app() -> Celery:
     s = get_settings()
+    # Workers and beat log through the masking structlog pipeline at LOG_LEVEL, like every other service.
+    logs.configure(s.log_level, s.log_json)
     app = Celery("dialer", include=["dialer.tasks"])
     app.conf.update(
         broker_url=s.redis_url,

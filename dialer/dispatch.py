@@ -10,6 +10,7 @@ whether the room already has our dispatch, so a worker crash never sends the age
 from __future__ import annotations
 
 import asyncio
+import atexit
 import hashlib
 import json
 import os
@@ -95,6 +96,9 @@ class LiveKitSession:
         return loop.run_until_complete(create_dispatch(lk, room, metadata, check_existing=check_existing))
 
     def close(self) -> None:
+        if self._owner is not None and self._owner[0] != os.getpid():
+            self._loop, self._lk, self._owner = None, None, None  # a fork's copy: the parent owns it
+            return
         if self._loop is not None and not self._loop.is_closed():
             if self._lk is not None:
                 self._loop.run_until_complete(self._lk.aclose())
@@ -103,6 +107,7 @@ class LiveKitSession:
 
 
 _session = LiveKitSession()
+atexit.register(_session.close)  # close the HTTP session cleanly (no "unclosed session" warnings at exit)
 
 
 async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check_existing: bool) -> str:
