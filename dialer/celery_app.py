@@ -11,7 +11,10 @@ Run:  celery -A dialer.celery_app worker -Q dialer --pool=prefork -c 4
 
 from __future__ import annotations
 
+from typing import Any
+
 from celery import Celery
+from celery.signals import after_setup_logger
 
 from clinic import logs
 from clinic.settings import get_settings
@@ -19,8 +22,6 @@ from clinic.settings import get_settings
 
 def make_app() -> Celery:
     s = get_settings()
-    # Workers and beat log through the masking structlog pipeline at LOG_LEVEL, like every other service.
-    logs.configure(s.log_level, s.log_json)
     app = Celery("dialer", include=["dialer.tasks"])
     app.conf.update(
         broker_url=s.redis_url,
@@ -41,6 +42,14 @@ def make_app() -> Celery:
         },
     )
     return app
+
+
+@after_setup_logger.connect
+def _configure_logging(**_: Any) -> None:
+    """Workers and beat log through the masking structlog pipeline at LOG_LEVEL, like every other service.
+    (On the signal, not at import: importing the tasks elsewhere must not reconfigure that process.)"""
+    s = get_settings()
+    logs.configure(s.log_level, s.log_json)
 
 
 app = make_app()
