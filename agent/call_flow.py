@@ -6,8 +6,10 @@ how the call is ended (delete the room vs. stop the text loop)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+from livekit import api
 from livekit.agents.voice.amd import AMD
 
 from agent import dialing
@@ -16,6 +18,8 @@ from agent.dialing import DialResult
 from clinic import outcomes
 from clinic.clock import get_clock
 from clinic.db import connection
+
+log = logging.getLogger("agent.call_flow")
 
 # AMD settings for text-mode calls: there is no audio, so the silence windows only need to outlast the
 # scripted classifier's (instant) verdict.
@@ -46,6 +50,17 @@ async def place_call(lkapi: Any, call: CallInfo, room_name: str) -> DialResult:
     if result.answered:
         await mark(call.attempt_id, "in_call", **({"sip_call_id": result.sip_call_id} if result.sip_call_id else {}))
     return result
+
+
+async def hang_up(lkapi: Any, room_name: str) -> None:
+    """End the phone call the way LiveKit does: delete the room, which disconnects the SIP participant
+    (LiveKit sends the BYE). Used by `sim` mode with its own LiveKitAPI; the worker uses
+    `JobContext.delete_room`, which does the same request. A room that is already gone is fine."""
+    try:
+        await lkapi.room.delete_room(api.DeleteRoomRequest(room=room_name))
+    except api.TwirpError as exc:
+        if exc.code != api.TwirpErrorCode.NOT_FOUND:
+            log.warning("hang up failed: %s", exc.code)
 
 
 def dial_fields(result: DialResult) -> dict[str, Any]:
