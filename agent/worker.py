@@ -23,6 +23,7 @@ from agent.gc_tuning import settle_heap
 from agent.session_factory import build_session, production_parts
 from agent.voicemail import leave_voicemail_text
 from clinic.clock import get_clock
+from clinic.logs import install_phi_filter
 from clinic.settings import get_settings
 
 log = logging.getLogger("agent.worker")
@@ -30,6 +31,7 @@ server = AgentServer()
 
 
 def prewarm(proc: JobProcess) -> None:
+    install_phi_filter()   # the job process's log-forwarding handler exists by now
     proc.userdata["vad"] = silero.VAD.load()
     settle_heap()
 
@@ -135,4 +137,5 @@ def AMD_for(session: Any) -> Any:
 
 
 def main() -> None:
+    install_phi_filter()
     cli.run_app(server)
