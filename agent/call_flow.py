@@ -12,8 +12,8 @@ from typing import Any
 from livekit import api
 from livekit.agents.voice.amd import AMD
 
-from agent import dialing
-from agent.call_context import CallInfo, load_call
+from agent import call_actions, dialing
+from agent.call_context import CallInfo, NumberOnDnc, load_call
 from agent.dialing import DialResult
 from clinic import outcomes
 from clinic.clock import get_clock
@@ -28,11 +28,18 @@ TEXT_AMD_OPTIONS = {"human_silence_threshold": 0.05, "machine_silence_threshold"
 
 
 async def load(attempt_id: int) -> CallInfo:
+    """The call's context, or CallNotDialable. A number put on DNC since planning also ends the attempt
+    (`lost`, 'number on DNC') and settles its appointment, so the job returns without dialing."""
     def _load() -> CallInfo:
         with connection() as conn:
             return load_call(conn, attempt_id)
 
-    return await asyncio.to_thread(_load)
+    try:
+        return await asyncio.to_thread(_load)
+    except NumberOnDnc as exc:
+        await asyncio.to_thread(call_actions.end_attempt_on_dnc, exc.attempt_id, exc.clinic_id, exc.phone,
+                                get_clock().now())
+        raise
 
 
 async def mark(attempt_id: int, status: str, **cols: Any) -> None:
