@@ -11,10 +11,21 @@ from zoneinfo import ZoneInfo
 import psycopg
 
 from agent import speech
+from clinic import dnc
 
 
 class CallNotDialable(Exception):
     """The attempt is unknown or already ended: the job must not dial."""
+
+
+class NumberOnDnc(CallNotDialable):
+    """The number went on the clinic's or the global DNC list after the attempt was planned. Unlike the
+    other not-dialable cases the attempt is still open: `call_flow.load` ends it (and settles the
+    appointment) so it neither dials nor waits for the reaper."""
+
+    def __init__(self, attempt_id: int, clinic_id: int, phone: str) -> None:
+        super().__init__(f"call attempt {attempt_id}: number on DNC")
+        self.attempt_id, self.clinic_id, self.phone = attempt_id, clinic_id, phone
 
 
 @dataclass
@@ -73,6 +84,10 @@ def load_call(conn: psycopg.Connection[Any], attempt_id: int) -> CallInfo:
         raise CallNotDialable(f"call attempt {attempt_id} already ended ({row['outcome']})")
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (row["appointment_id"],)).fetchone()
     assert appt is not None
+    # Checked again at call time: the planner checked when it planned, but a patient may have asked a
+    # clinic (or another clinic, for the global list) to stop calling since.
+    if dnc.is_blocked(conn, row["phone"], appt["clinic_id"]):
+        raise NumberOnDnc(row["id"], appt["clinic_id"], row["phone"])
     clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (appt["clinic_id"],)).fetchone()
     assert clinic is not None
     facts = {k: clinic[k] for k in ("address", "parking", "what_to_bring", "preparation") if clinic.get(k)}

@@ -6,16 +6,20 @@ how the call is ended (delete the room vs. stop the text loop)."""
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
+from livekit import api
 from livekit.agents.voice.amd import AMD
 
-from agent import dialing
-from agent.call_context import CallInfo, load_call
+from agent import call_actions, dialing
+from agent.call_context import CallInfo, NumberOnDnc, load_call
 from agent.dialing import DialResult
 from clinic import outcomes
 from clinic.clock import get_clock
 from clinic.db import connection
+
+log = logging.getLogger("agent.call_flow")
 
 # AMD settings for text-mode calls: there is no audio, so the silence windows only need to outlast the
 # scripted classifier's (instant) verdict.
@@ -24,11 +28,18 @@ TEXT_AMD_OPTIONS = {"human_silence_threshold": 0.05, "machine_silence_threshold"
 
 
 async def load(attempt_id: int) -> CallInfo:
+    """The call's context, or CallNotDialable. A number put on DNC since planning also ends the attempt
+    (`lost`, 'number on DNC') and settles its appointment, so the job returns without dialing."""
     def _load() -> CallInfo:
         with connection() as conn:
             return load_call(conn, attempt_id)
 
-    return await asyncio.to_thread(_load)
+    try:
+        return await asyncio.to_thread(_load)
+    except NumberOnDnc as exc:
+        await asyncio.to_thread(call_actions.end_attempt_on_dnc, exc.attempt_id, exc.clinic_id, exc.phone,
+                                get_clock().now())
+        raise
 
 
 async def mark(attempt_id: int, status: str, **cols: Any) -> None:
@@ -46,6 +57,17 @@ async def place_call(lkapi: Any, call: CallInfo, room_name: str) -> DialResult:
     if result.answered:
         await mark(call.attempt_id, "in_call", **({"sip_call_id": result.sip_call_id} if result.sip_call_id else {}))
     return result
+
+
+async def hang_up(lkapi: Any, room_name: str) -> None:
+    """End the phone call the way LiveKit does: delete the room, which disconnects the SIP participant
+    (LiveKit sends the BYE). Used by `sim` mode with its own LiveKitAPI; the worker uses
+    `JobContext.delete_room`, which does the same request. A room that is already gone is fine."""
+    try:
+        await lkapi.room.delete_room(api.DeleteRoomRequest(room=room_name))
+    except api.TwirpError as exc:
+        if exc.code != api.TwirpErrorCode.NOT_FOUND:
+            log.warning("hang up failed: %s", exc.code)
 
 
 def dial_fields(result: DialResult) -> dict[str, Any]:

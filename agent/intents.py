@@ -66,8 +66,10 @@ def _any(patterns: str, t: str) -> bool:
 
 
 OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't (ever )?(call|contact|phone|ring) "
-           r"(me|this number|here)|do not (call|contact)|never call|take (me|my number|this number) off|"
-           r"remove (me|my number|this number)|off (your|the) (list|calling list)|unsubscribe|no more calls|"
+           r"(me|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
+           r"take (me|my number|this number) off|remove (me|my number|this number)|off (your|the) (list|calling list)|"
+           r"^(please |just |ok |okay )*stop( (it|now|please|just stop))*$|please stop\b(?! by)|"
+           r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more calls|"
            r"stop these calls|lose my number|opt out")
 WRONG = (r"wrong (number|person|house)|no (one|body) (here )?(by|with|named|called) th|nobody (here )?(by|named|"
          r"called|with) th|(there's|there is) no (one|body|\w+) (here|by that)|never heard of|don't know (any|a|who|"
@@ -97,7 +99,8 @@ CANCEL = (r"\bcancel|don't need (it|the appointment|that appointment|to come)|no
           r"already (been seen|saw)|feeling better now so|don't want (it|the appointment|to come)")
 RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(different|another|other|new) "
               r"(time|day|date|slot|appointment)|can't make|can't come|can't do|won't (be able to )?make|"
-              r"not going to make|not (be )?able to (make|come|do)|won't be able|rather|instead|push (it|that)|"
+              r"not going to make|not going to be able|not (be )?able to (make|come|do)|won't be able|rather|instead|"
+              r"push (it|that)|"
               r"earlier|later (time|date|in the day|in the week|one)|\bconflict|something came up|"
               r"doesn't work|won't work|not work for me|isn't good|is bad for me|bad day|"
               r"(any|anything|something) (else|available|open|free)|(do|does|would) you have (any|anything|"
@@ -128,6 +131,17 @@ REPEAT = (r"^(what|huh|sorry|pardon|come again|excuse me|say that again|sorry wh
           r"can you repeat that|repeat that|what was that|i'm sorry what)$")
 BACKCHANNEL_YES = r"^(uh huh|uh-huh|mm hmm|mm-hmm|mhm|mhmm|um hmm)$"
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
+# Negation-aware "yes": a yes-word followed by a negation ("absolutely not", "okay no", "right, no, I can't")
+# is a no. Idioms that contain a negation but mean yes are taken out before looking for one.
+POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt)\b|\bnot a problem\b|\bwhy not\b|\bcan't wait\b|"
+                   r"\bwouldn't miss it\b|\bnot bad\b")
+NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah)\b"
+# Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right").
+NEGATIVE_HEDGE = (r"^(absolutely|definitely|certainly|of course|probably|i guess|i suppose|i think|i'm afraid|"
+                  r"afraid|sadly|unfortunately|obviously|surely|hopefully) not\b|"
+                  r"\b(don't|do not|wouldn't|would not|don't really) (think|believe) so\b|\bdoubt (it|that)\b|"
+                  r"\b(it|that)('s| is) not (me|right|correct|him|her|true)\b|^(it is|i am|i'm) not$")
+AFFIRM_SO = r"\bi (think|guess|suppose|believe|hope) so\b"
 _CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,
                  "3rd": 3, "three": 3, "3": 3, "last": 3}
 
@@ -137,6 +151,11 @@ def _choice(t: str) -> int | None:
     if m:
         return _CHOICE_WORDS[m.group(1) or m.group(2)]
     return None
+
+
+def negated(core: str) -> bool:
+    """Does the reply carry a negation once yes-meaning idioms ("no problem", "why not") are removed?"""
+    return _any(NEGATION, re.sub(POSITIVE_IDIOMS, " ", core))
 
 
 def classify(text: str, context: Context = "appointment") -> Intent:
@@ -173,19 +192,29 @@ def classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "unclear")
     if _any(REPEAT, core):
         return Intent(raw, "unclear")
+    if _any(r"^(\w+ )?why not$", core) or _any(r"^(\w+ )?(no problem|no worries|not a problem)$", core):
+        return Intent(raw, "confirm")
     if _any(QUESTION, core) or t.endswith("?"):
         return Intent(raw, "question")
     if yeah_no and not _any(r"\b(fine|good|works|problem|worries|that's right|correct)\b", core):
         return Intent(raw, "reschedule" if context != "identity" else "not_patient", negative=True)
     if negated_cancel:
         return Intent(raw, "confirm")
-    if _any(BARE_NEGATIVE, core) or (_any(r"^(no|nope|nah)\b", core) and not _any(CONFIRM, core.split(" ", 1)[-1])):
+    if yeah_no:   # "yeah no, that's fine": the "no" waves off a worry, it is not an answer
+        return Intent(raw, "confirm")
+    rest = core.split(" ", 1)[-1]
+    leading_no = _any(r"^(no|nope|nah)\b", core)
+    if leading_no and _any(CONFIRM, rest) and not negated(rest):   # "no, I can make it"
+        return Intent(raw, "confirm", choice=_choice(t))
+    confirm_words = _any(CONFIRM, core) or _any(AFFIRM_SO, t) or _any(r"^(no problem|no worries)\b", core)
+    if (_any(BARE_NEGATIVE, core) or _any(NEGATIVE_HEDGE, core) or _any(NEGATIVE_HEDGE, t) or leading_no
+            or (confirm_words and negated(core))):
         if context == "identity":
             return Intent(raw, "not_patient", negative=True)
         if context == "appointment":
             return Intent(raw, "reschedule", negative=True)
         return Intent(raw, "unclear", negative=True)
-    if _any(CONFIRM, core) or _any(r"^(no problem|no worries|yeah no)\b", core):
+    if confirm_words:
         return Intent(raw, "confirm", choice=_choice(t))
     return Intent(raw, "unclear", choice=_choice(t))
 

@@ -86,6 +86,7 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                 if verdict.category.value == "machine-vm" and not call.appointment.get("voicemail_left"):
                     await session.say(leave_voicemail_text(call.clinic_name, call.callback_number))
                     outcome = "voicemail_left"
+                await call_flow.hang_up(lkapi, room_name)
                 row = await record.finish(outcome, state, now=get_clock().now(), audio=False)
                 result.outcome = row["outcome"]
                 return result
@@ -95,6 +96,7 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                     await dialing.transfer(lkapi, room_name, call.clinic["transfer_number"])
                 except api.ServerError as exc:
                     state.transfer_error = str(exc)[:200]
+            await call_flow.hang_up(lkapi, room_name)
             outcome = final_outcome(state, far_end_hung_up=hung_up)
             extra = {"error": f"transfer failed: {state.transfer_error}"} if state.transfer_error else {}
             row = await record.finish(outcome, state, now=get_clock().now(), audio=False, extra=extra)

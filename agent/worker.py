@@ -10,6 +10,7 @@ from typing import Any
 from livekit import api, rtc
 from livekit.agents import AgentServer, JobContext, JobProcess, cli
 from livekit.agents.voice.background_audio import AudioConfig, BackgroundAudioPlayer, BuiltinAudioClip
+from livekit.agents.voice.room_io import RoomOptions
 from livekit.plugins import silero
 
 from agent import call_flow, dialing
@@ -22,6 +23,7 @@ from agent.gc_tuning import settle_heap
 from agent.session_factory import build_session, production_parts
 from agent.voicemail import leave_voicemail_text
 from clinic.clock import get_clock
+from clinic.logs import install_phi_filter
 from clinic.settings import get_settings
 
 log = logging.getLogger("agent.worker")
@@ -29,12 +31,25 @@ server = AgentServer()
 
 
 def prewarm(proc: JobProcess) -> None:
+    install_phi_filter()   # the job process's log-forwarding handler exists by now
     proc.userdata["vad"] = silero.VAD.load()
     settle_heap()
 
 
 
 server.setup_fnc = prewarm
+
+
+async def end_call(ctx: JobContext, reason: str, *, hang_up: bool) -> None:
+    """End the job; with `hang_up`, end the phone call too.
+
+    `ctx.shutdown()` only makes the agent leave: the SIP participant stays in the room (dead air, a
+    voicemail recording silence) until the room goes away. Deleting the room disconnects every
+    participant, which makes LiveKit send the SIP BYE. The delete is awaited before the shutdown
+    because the framework cancels still-pending `JobContext` tasks at the end of the shutdown."""
+    if hang_up:
+        await ctx.delete_room(room_name=ctx.job.room.name or None)
+    ctx.shutdown(reason=reason)
 
 
 @server.rtc_session(agent_name=get_settings().agent_name)
@@ -59,7 +74,7 @@ async def entrypoint(ctx: JobContext) -> None:
                 await dialing.transfer(lkapi, ctx.room.name, call.clinic["transfer_number"])
             except api.ServerError as exc:
                 st.transfer_error = str(exc)[:200]
-        ctx.shutdown(reason="call finished")
+        await end_call(ctx, "call finished", hang_up=not web)
 
     agent = ConfirmationAgent(call, state=state, events=events, greet=web, on_end=on_end)
     record.attach(session, agent)
@@ -84,7 +99,9 @@ async def entrypoint(ctx: JobContext) -> None:
     ctx.add_shutdown_callback(lambda: finish(final_outcome(state, far_end_hung_up=hung_up.is_set()),
                                              {"error": f"transfer failed: {state.transfer_error}"}
                                              if state.transfer_error else None))
-    await session.start(agent, room=ctx.room)   # start before dialing so no audio is missed
+    # start before dialing so no audio is missed; on a phone call, a session that closes for any other
+    # reason (the patient's line dropped, an error) also deletes the room, so no call is left open
+    await session.start(agent, room=ctx.room, room_options=RoomOptions(delete_room_on_close=not web))
     background = BackgroundAudioPlayer(thinking_sound=[
         AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING, volume=0.6),
         AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING2, volume=0.5)])
@@ -97,7 +114,7 @@ async def entrypoint(ctx: JobContext) -> None:
             assert dial.outcome is not None
             await record.finish(dial.outcome, None, now=get_clock().now(), audio=False,
                                 extra=call_flow.dial_fields(dial))
-            ctx.shutdown(reason=dial.outcome)
+            await end_call(ctx, dial.outcome, hang_up=True)
             return
         verdict = await amd.execute()
     if verdict.is_machine:
@@ -107,7 +124,7 @@ async def entrypoint(ctx: JobContext) -> None:
             state.decide("voicemail_left")
         else:
             state.decide("no_answer")
-        ctx.shutdown(reason="machine")
+        await end_call(ctx, "machine", hang_up=True)
         return
     session.say(agent.greeting(), allow_interruptions=True)
 
@@ -120,4 +137,5 @@ def AMD_for(session: Any) -> Any:
 
 
 def main() -> None:
+    install_phi_filter()
     cli.run_app(server)

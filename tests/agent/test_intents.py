@@ -8,6 +8,8 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+import pytest
+
 from agent.intents import LABELS, classify
 
 DATA = Path(__file__).parent / "data" / "intents.jsonl"
@@ -19,17 +21,63 @@ def test_labelled_set_is_big_and_uses_design_labels():
     assert {r["intent"] for r in rows} == set(LABELS)
 
 
-def test_accuracy_at_least_95_percent():
+def _rows(subset: str | None = None) -> list[dict]:
     rows = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
-    misses = [(r["text"], r["intent"], classify(r["text"]).intent) for r in rows
-              if classify(r["text"]).intent != r["intent"]]
+    return [r for r in rows if subset is None or r.get("set") == subset]
+
+
+def _misses(rows: list[dict]) -> list[tuple[str, str, str, str]]:
+    """Rows carry an optional `context` (what the agent just asked; default "appointment")."""
+    out = []
+    for r in rows:
+        ctx = r.get("context", "appointment")
+        got = classify(r["text"], ctx).intent
+        if got != r["intent"]:
+            out.append((r["text"], ctx, r["intent"], got))
+    return out
+
+
+def test_accuracy_at_least_95_percent():
+    rows = _rows()
+    misses = _misses(rows)
     accuracy = 1 - len(misses) / len(rows)
     assert accuracy >= 0.95, misses
 
 
+@pytest.mark.parametrize("subset", ["fresh-negation", "fresh-optout"])
+def test_accuracy_on_fresh_negation_and_opt_out_cases(subset: str):
+    rows = _rows(subset)
+    assert len(rows) >= 15
+    misses = _misses(rows)
+    assert 1 - len(misses) / len(rows) >= 0.95, misses
+
+
+@pytest.mark.parametrize("text", ["absolutely not", "definitely not", "of course not", "certainly not", "probably not",
+                                  "i guess not", "okay no", "right, no, i can't", "yes? no, sorry, it's not"])
+def test_yes_word_followed_by_not_is_never_a_yes(text: str):
+    assert classify(text, "identity").intent == "not_patient"
+    assert classify(text, "identity").negative
+    assert classify(text, "appointment").intent != "confirm"
+    assert classify(text, "yes_no").intent != "confirm"
+
+
+@pytest.mark.parametrize("text", ["no problem", "no worries, i'll be there", "sure, why not", "not a problem",
+                                  "yeah no that's fine", "no i can make it", "can't wait, see you then"])
+def test_idioms_with_a_negation_that_mean_yes(text: str):
+    assert classify(text, "appointment").intent == "confirm"
+
+
+@pytest.mark.parametrize("text", ["don't call again", "dont call again", "please stop", "I don't want these calls",
+                                  "take me off the list", "remove my number", "don't call me anymore"])
+def test_opt_out_wins_over_callback(text: str):
+    assert classify(text).intent == "opt_out"
+    assert classify("call me again tomorrow").intent == "callback_later"
+
+
 def test_safety_critical_labels_are_never_read_as_yes():
-    rows = [json.loads(line) for line in DATA.read_text().splitlines() if line.strip()]
-    wrong = Counter(classify(r["text"]).intent for r in rows if r["intent"] in ("opt_out", "wrong_number"))
+    rows = _rows()
+    wrong = Counter(classify(r["text"], r.get("context", "appointment")).intent
+                    for r in rows if r["intent"] in ("opt_out", "wrong_number"))
     assert wrong["confirm"] == 0
 
 
