@@ -126,12 +126,15 @@ async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check
 
 _LOAD = """
 SELECT ca.id, ca.outcome, ca.status, ca.room_name, ca.appointment_id,
-       coalesce(a.timezone, p.timezone) AS patient_tz, c.*
+       coalesce(a.timezone, p.timezone) AS patient_tz,
+       (SELECT b.paused_at FROM batches b WHERE b.clinic_id = ca.clinic_id
+          AND b.batch_date = (%(now)s::timestamptz AT TIME ZONE c.timezone)::date) AS batch_paused_at,
+       c.*
 FROM call_attempts ca
 JOIN clinics c ON c.id = ca.clinic_id
 JOIN appointments a ON a.id = ca.appointment_id
 JOIN patients p ON p.id = a.patient_id
-WHERE ca.id = %s
+WHERE ca.id = %(attempt)s
 """
 
 
@@ -141,17 +144,21 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
     with connection() as conn:
         # One query: the attempt's state, its clinic's rules and the patient's zone.
         cur = conn.cursor(row_factory=tuple_row)
-        row = cur.execute(_LOAD, (attempt_id,)).fetchone()
+        now = clock.now()
+        row = cur.execute(_LOAD, {"attempt": attempt_id, "now": now}).fetchone()
         if row is None:
             return Outcome("skipped")
         names = [d.name for d in cur.description or ()]
-        attempt = dict(zip(names[:6], row[:6], strict=True))
-        clinic = dict(zip(names[6:], row[6:], strict=True))
+        attempt = dict(zip(names[:7], row[:7], strict=True))
+        clinic = dict(zip(names[7:], row[7:], strict=True))
         if attempt["outcome"] is not None or attempt["status"] != "planned":
             return Outcome("skipped")
-        now = clock.now()
-        why = "clinic paused" if clinic["paused_at"] is not None else why_not_callable(
-            ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now)
+        if clinic["paused_at"] is not None:
+            why: str | None = "clinic paused"
+        elif attempt["batch_paused_at"] is not None:
+            why = "batch paused"
+        else:
+            why = why_not_callable(ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now)
         if why:
             # Too late to call now (paused, or the window closed while queued): give the slot back.
             finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": f"not dispatched: {why}"})

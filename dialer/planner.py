@@ -137,6 +137,18 @@ def _count_params(clinic: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {"clinic": clinic["id"], "now": now, "day_start": day_start, "week_start": week_start}
 
 
+def batch_paused_at(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> datetime | None:
+    """When the clinic's batch for the calling day containing `now` (clinic calendar) was paused, else None.
+
+    Staff pause a night's batch from the API (`POST /api/batches/{id}/pause`); every appointment the
+    planner would dial today belongs to that batch (late imports join it as they are dialed), so a paused
+    batch stops the clinic's planning for the day. `python -m dialer pause` stays clinic-wide.
+    """
+    row = conn.execute("SELECT paused_at FROM batches WHERE clinic_id = %s AND batch_date = %s",
+                       (clinic["id"], now.astimezone(ZoneInfo(clinic["timezone"])).date())).fetchone()
+    return row["paused_at"] if row else None
+
+
 def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> PlanResult:
     """Dry run: who would be dialed at `now` and, for every other upcoming appointment, why not.
 
@@ -150,9 +162,10 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     limits = guardrails.Limits.from_clinic_row(clinic)
     free = max(0, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]))
     planned_numbers: dict[str, int] = {}
+    paused = clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None
     for row in rows:
         reason = _static_reason(row, clinic, now, max_attempts)
-        if reason is None and clinic["paused_at"] is not None:
+        if reason is None and paused:
             reason = "paused"
         if reason is None:
             reason = why_not_callable(window, row["patient_tz"], now)
@@ -184,9 +197,9 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
                 mode: str | None = None) -> PlanResult:
     """Create attempts for the clinic's due appointments up to its free capacity, in the caller's
     transaction (commit, then enqueue dispatches for `result.dial`). Returns an empty result when
-    another planner holds the clinic, or when the clinic is paused."""
+    another planner holds the clinic, or when the clinic or its batch for today is paused."""
     result = PlanResult(clinic["id"])
-    if clinic["paused_at"] is not None:
+    if clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None:
         return result
     got = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (_CLINIC_LOCK, clinic["id"])).fetchone()
     if not got or not got["ok"]:

@@ -134,3 +134,29 @@ def test_number_locked_elsewhere_is_left_for_the_next_tick(db_url, conn, make_cl
         other.rollback()
     assert [d["appointment_id"] for d in r.dial] == [free]
     assert [d["appointment_id"] for d in planner.plan_clinic(conn, c, NOW, mode="sim").dial] == [held]
+
+
+def test_a_paused_batch_stops_planning_for_its_calling_day(conn, make_clinic) -> None:
+    """Pausing today's batch (what the API does) must stop the real planner and show `paused` in the dry
+    run; another day's paused batch does not, and the clinic itself stays unpaused."""
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    appointment(conn, c["id"], "in-batch", NOW + 2 * DAY, phone="+14155550140")
+    b = batches.build_batch(conn, c, NOW.date(), NOW - timedelta(hours=9))
+    yesterday = batches.build_batch(conn, c, (NOW - DAY).date(), NOW - DAY)
+    conn.execute("UPDATE batches SET paused_at = %s, paused_reason = 'x' WHERE id = %s",
+                 (NOW - DAY, yesterday["batch_id"]))
+    conn.commit()
+    assert [d["external_id"] for d in planner.explain(conn, c, NOW).dial] == ["in-batch"]
+    conn.execute("UPDATE batches SET paused_at = %s, paused_reason = 'staff' WHERE id = %s", (NOW, b["batch_id"]))
+    appointment(conn, c["id"], "late-import", NOW + 2 * DAY, phone="+14155550141")  # not in the batch yet
+    conn.commit()
+    assert planner.plan_clinic(conn, c, NOW).dial == []
+    conn.commit()
+    assert conn.execute("SELECT count(*) AS n FROM call_attempts").fetchone()["n"] == 0
+    dry = planner.explain(conn, c, NOW)
+    assert dry.dial == [] and {s["external_id"]: s["reason"] for s in dry.skipped} == {
+        "in-batch": "paused", "late-import": "paused"}
+    # Resumed: planning goes on.
+    conn.execute("UPDATE batches SET paused_at = NULL WHERE id = %s", (b["batch_id"],))
+    conn.commit()
+    assert len(planner.plan_clinic(conn, c, NOW).dial) == 2
