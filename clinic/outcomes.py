@@ -90,11 +90,13 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
                         "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
-    if outcome == "failed":
-        # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands.
-        from dialer.circuit_breaker import trip_if_needed
+    if fields.get("sip_status_code") is not None:
+        # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
+        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`).
+        from dialer.circuit_breaker import is_trunk_failure, trip_if_needed
 
-        trip_if_needed(conn, attempt["clinic_id"], now=now)
+        if is_trunk_failure(fields["sip_status_code"]):
+            trip_if_needed(conn, attempt["clinic_id"], now=now)
     return row
 
 
