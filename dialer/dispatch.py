@@ -15,12 +15,15 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 from livekit import api
 from livekit.api.twirp_client import ServerError
 from psycopg.rows import tuple_row
 
+from clinic import events
 from clinic.clock import get_clock
 from clinic.db import connection
 from clinic.logs import get_logger
@@ -129,6 +132,8 @@ SELECT ca.id, ca.outcome, ca.status, ca.room_name, ca.appointment_id,
        coalesce(a.timezone, p.timezone) AS patient_tz,
        (SELECT b.paused_at FROM batches b WHERE b.clinic_id = ca.clinic_id
           AND b.batch_date = (%(now)s::timestamptz AT TIME ZONE c.timezone)::date) AS batch_paused_at,
+       EXISTS (SELECT 1 FROM dnc d WHERE d.phone = ca.phone
+               AND (d.clinic_id = ca.clinic_id OR d.clinic_id IS NULL)) AS on_dnc,
        c.*
 FROM call_attempts ca
 JOIN clinics c ON c.id = ca.clinic_id
@@ -149,10 +154,14 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         if row is None:
             return Outcome("skipped")
         names = [d.name for d in cur.description or ()]
-        attempt = dict(zip(names[:7], row[:7], strict=True))
-        clinic = dict(zip(names[7:], row[7:], strict=True))
+        attempt = dict(zip(names[:8], row[:8], strict=True))
+        clinic = dict(zip(names[8:], row[8:], strict=True))
         if attempt["outcome"] is not None or attempt["status"] != "planned":
             return Outcome("skipped")
+        if attempt["on_dnc"]:
+            drop_dnc_attempt(conn, attempt_id, attempt["appointment_id"], clinic["id"], now)
+            conn.commit()
+            return Outcome("lost")
         if clinic["paused_at"] is not None:
             why: str | None = "clinic paused"
         elif attempt["batch_paused_at"] is not None:
@@ -179,6 +188,24 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         conn.commit()
     log.info("attempt dispatched", attempt_id=attempt_id, dispatch_id=dispatch_id)
     return Outcome("dispatched", dispatch_id)
+
+
+DNC_ERROR = "not dispatched: number added to the do-not-call list after planning"
+
+
+def drop_dnc_attempt(conn: Any, attempt_id: int, appointment_id: int, clinic_id: int, now: datetime) -> None:
+    """The number went on the DNC list between planning and dispatch: never dial it. The attempt ends
+    without reaching the phone network (so no guardrail count), and the appointment goes to staff, as for
+    an opt-out: left pending, it would sit behind the DNC entry until it was too late for anyone to call."""
+    finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": DNC_ERROR})
+    settled = conn.execute(
+        "UPDATE appointments SET status = 'staff_followup', next_attempt_at = NULL, status_changed_at = %s,"
+        " updated_at = %s WHERE id = %s AND status = 'pending'", (now, now, appointment_id)).rowcount
+    if settled:
+        events.record(conn, kind="appointment.staff_followup", actor="dialer", clinic_id=clinic_id,
+                      subject_type="appointment", subject_id=appointment_id,
+                      data={"reason": "dnc_at_dispatch", "attempt_id": attempt_id})
+    log.info("attempt dropped: number on DNC list", attempt_id=attempt_id)
 
 
 def fail_attempt(attempt_id: int, error: str) -> None:
