@@ -100,6 +100,18 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
     return row
 
 
+def expect_outcome_by(conn: psycopg.Connection[Any], attempt_id: int, deadline: datetime, *,
+                      now: datetime) -> dict[str, Any] | None:
+    """Give an in-flight attempt until `deadline` to get its outcome (only ever brings a deadline closer);
+    the reaper ends it `lost` after that. Returns the row, or None when the attempt already ended.
+
+    Used when LiveKit says the room closed: the agent's end-of-call write may still be on its way, and
+    finishing the attempt `lost` right then would make the real result lose the first-writer race."""
+    return conn.execute(
+        "UPDATE call_attempts SET deadline_at = LEAST(coalesce(deadline_at, %s), %s), updated_at = %s"
+        " WHERE id = %s AND outcome IS NULL RETURNING *", (deadline, deadline, now, attempt_id)).fetchone()
+
+
 def mark_attempt(conn: psycopg.Connection[Any], attempt_id: int, status: str, *, now: datetime,
                  **timestamps: Any) -> dict[str, Any] | None:
     """Move an in-flight attempt forward to `status` ('dispatched' | 'dialing' | 'in_call').
