@@ -54,9 +54,11 @@ _IN_FLIGHT = "EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.i
 _ON_DNC = ("EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone"
            " AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL))")
 
+_CALLBACK_DUE = guardrails.callback_due_sql("a")
+
 _CANDIDATES = f"""
 SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       g.today, g.week
+       g.today, g.week, {_CALLBACK_DUE} AS callback_due
 FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
@@ -66,7 +68,7 @@ WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test
   AND a.attempts_count < %(max_attempts)s
   AND NOT {_IN_FLIGHT}
   AND NOT {_ON_DNC}
-  AND (NOT %(guarded)s OR (g.today < %(per_day)s AND g.week < %(per_week)s))
+  AND (NOT %(guarded)s OR ((g.today < %(per_day)s OR {_CALLBACK_DUE}) AND g.week < %(per_week)s))
   AND (a.starts_at, a.id) > (%(after_start)s, %(after)s)
 ORDER BY a.starts_at, a.id
 LIMIT %(limit)s
@@ -76,7 +78,7 @@ FOR UPDATE OF a SKIP LOCKED
 _ALL_UPCOMING = f"""
 SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
        coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week
+       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week, {_CALLBACK_DUE} AS callback_due
 FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
@@ -172,7 +174,8 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
             reason = "outside_window" if reason == "closed_day" else reason
         if reason is None:
             extra = planned_numbers.get(row["phone"], 0)
-            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra)
+            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra,
+                                      requested_callback=row["callback_due"])
         if reason is None and len(result.dial) >= free:
             reason = "capacity"
         if reason is None:
@@ -225,7 +228,8 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
             if why_not_callable(window, row["patient_tz"], now) is not None:
                 continue
             extra = picked_numbers.get(row["phone"], 0)
-            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra):
+            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra,
+                                          requested_callback=row["callback_due"]):
                 continue
             picked_numbers[row["phone"]] = extra + 1
             chosen.append(row)

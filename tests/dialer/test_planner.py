@@ -160,3 +160,32 @@ def test_a_paused_batch_stops_planning_for_its_calling_day(conn, make_clinic) ->
     conn.execute("UPDATE batches SET paused_at = NULL WHERE id = %s", (b["batch_id"],))
     conn.commit()
     assert len(planner.plan_clinic(conn, c, NOW).dial) == 2
+
+
+def test_a_requested_callback_is_dialed_the_same_day_despite_the_daily_limit(conn, make_clinic) -> None:
+    """"Call me back at 5" at 11:00: with the default 1 call per number per day the 17:00 callback must
+    still be placed (exempt from the daily count), while the weekly cap, the window and siblings still hold."""
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    five_pm = NOW + timedelta(hours=6)  # 17:00 New York
+    cb = appointment(conn, c["id"], "callback", NOW + 2 * DAY, phone="+14155550150", attempts_count=1,
+                     last_outcome="callback_requested", callback_at=five_pm, next_attempt_at=five_pm)
+    attempt(conn, c["id"], cb, 1, NOW, phone="+14155550150", outcome="callback_requested", dial_started_at=NOW)
+    appointment(conn, c["id"], "sibling", NOW + 2 * DAY, phone="+14155550150", name="Sibling")
+    capped = appointment(conn, c["id"], "weekly-capped", NOW + 2 * DAY, phone="+14155550151", attempts_count=2,
+                         last_outcome="callback_requested", callback_at=five_pm, next_attempt_at=five_pm)
+    for n, days_ago in ((1, 3), (2, 2)):
+        attempt(conn, c["id"], capped, n, NOW - days_ago * DAY, phone="+14155550151", outcome="no_answer",
+                dial_started_at=NOW - days_ago * DAY)
+    attempt(conn, c["id"], capped, 3, NOW, phone="+14155550151", outcome="callback_requested", dial_started_at=NOW)
+    conn.execute("UPDATE appointments SET attempts_count = 2 WHERE id = %s", (capped,))
+    conn.commit()
+
+    early = planner.explain(conn, c, five_pm - timedelta(minutes=1))
+    assert {s["external_id"]: s["reason"] for s in early.skipped}["callback"] == "not_due"
+    dry = planner.explain(conn, c, five_pm)
+    assert [d["external_id"] for d in dry.dial] == ["callback"]
+    assert {s["external_id"]: s["reason"] for s in dry.skipped} == {"sibling": "guardrail",
+                                                                    "weekly-capped": "guardrail"}
+    r = planner.plan_clinic(conn, c, five_pm)
+    conn.commit()
+    assert [d["external_id"] for d in r.dial] == ["callback"]
