@@ -189,3 +189,16 @@ def test_a_requested_callback_is_dialed_the_same_day_despite_the_daily_limit(con
     r = planner.plan_clinic(conn, c, five_pm)
     conn.commit()
     assert [d["external_id"] for d in r.dial] == ["callback"]
+
+
+def test_cli_rejects_at_without_dry_run(db_url, conn, make_clinic) -> None:
+    """`plan --at` without --dry-run would create real attempts stamped at an arbitrary instant."""
+    c = _clinic(conn, make_clinic, slug="cli-at")
+    appointment(conn, c["id"], "E1", NOW + 2 * DAY)
+    conn.commit()
+    out = CliRunner().invoke(app, ["plan", "--clinic", "cli-at", "--at", NOW.isoformat(), "--json"])
+    assert out.exit_code == 1
+    assert "only allowed with --dry-run" in json.loads(out.stdout)["error"]
+    assert conn.execute("SELECT count(*) AS n FROM call_attempts").fetchone()["n"] == 0
+    text = CliRunner().invoke(app, ["plan", "--clinic", "cli-at", "--at", NOW.isoformat()])
+    assert text.exit_code == 1 and "--dry-run" in text.output
