@@ -31,6 +31,7 @@ from clinic.outcomes import finish_attempt, mark_attempt
 from clinic.settings import get_settings
 from dialer.calling_window import ClinicWindow, why_not_callable
 from dialer.pacing import TrunkPacer
+from dialer.patient_state import state_for_phone
 
 log = get_logger("dialer.dispatch")
 
@@ -129,7 +130,7 @@ async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check
 
 _LOAD = """
 SELECT ca.id, ca.outcome, ca.status, ca.room_name, ca.appointment_id,
-       coalesce(a.timezone, p.timezone) AS patient_tz,
+       coalesce(a.timezone, p.timezone) AS patient_tz, ca.phone,
        (SELECT b.paused_at FROM batches b WHERE b.clinic_id = ca.clinic_id
           AND b.batch_date = (%(now)s::timestamptz AT TIME ZONE c.timezone)::date) AS batch_paused_at,
        EXISTS (SELECT 1 FROM dnc d WHERE d.phone = ca.phone
@@ -154,8 +155,8 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         if row is None:
             return Outcome("skipped")
         names = [d.name for d in cur.description or ()]
-        attempt = dict(zip(names[:8], row[:8], strict=True))
-        clinic = dict(zip(names[8:], row[8:], strict=True))
+        attempt = dict(zip(names[:9], row[:9], strict=True))
+        clinic = dict(zip(names[9:], row[9:], strict=True))
         if attempt["outcome"] is not None or attempt["status"] != "planned":
             return Outcome("skipped")
         if attempt["on_dnc"]:
@@ -167,7 +168,8 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         elif attempt["batch_paused_at"] is not None:
             why = "batch paused"
         else:
-            why = why_not_callable(ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now)
+            why = why_not_callable(ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now,
+                                   state_for_phone(attempt["phone"]))
         if why:
             # Too late to call now (paused, or the window closed while queued): give the slot back.
             finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": f"not dispatched: {why}"})

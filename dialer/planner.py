@@ -33,6 +33,7 @@ from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
 from dialer import guardrails
 from dialer.calling_window import ClinicWindow, why_not_callable
+from dialer.patient_state import state_for_phone
 
 _CLINIC_LOCK = 7_420_300  # advisory lock namespace: one planner per clinic at a time
 _NUMBER_LOCK = 7_420_301  # namespace for (clinic, number) guardrail locks
@@ -170,7 +171,7 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
         if reason is None and paused:
             reason = "paused"
         if reason is None:
-            reason = why_not_callable(window, row["patient_tz"], now)
+            reason = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]))
             reason = "outside_window" if reason == "closed_day" else reason
         if reason is None:
             extra = planned_numbers.get(row["phone"], 0)
@@ -225,7 +226,7 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
         for row in rows:
             if len(chosen) >= free:
                 break
-            if why_not_callable(window, row["patient_tz"], now) is not None:
+            if why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"])) is not None:
                 continue
             extra = picked_numbers.get(row["phone"], 0)
             if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra,
