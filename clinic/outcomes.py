@@ -90,12 +90,26 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
                         "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
-    if outcome == "failed":
-        # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands.
-        from dialer.circuit_breaker import trip_if_needed
+    if fields.get("sip_status_code") is not None:
+        # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
+        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`).
+        from dialer.circuit_breaker import is_trunk_failure, trip_if_needed
 
-        trip_if_needed(conn, attempt["clinic_id"], now=now)
+        if is_trunk_failure(fields["sip_status_code"]):
+            trip_if_needed(conn, attempt["clinic_id"], now=now)
     return row
+
+
+def expect_outcome_by(conn: psycopg.Connection[Any], attempt_id: int, deadline: datetime, *,
+                      now: datetime) -> dict[str, Any] | None:
+    """Give an in-flight attempt until `deadline` to get its outcome (only ever brings a deadline closer);
+    the reaper ends it `lost` after that. Returns the row, or None when the attempt already ended.
+
+    Used when LiveKit says the room closed: the agent's end-of-call write may still be on its way, and
+    finishing the attempt `lost` right then would make the real result lose the first-writer race."""
+    return conn.execute(
+        "UPDATE call_attempts SET deadline_at = LEAST(coalesce(deadline_at, %s), %s), updated_at = %s"
+        " WHERE id = %s AND outcome IS NULL RETURNING *", (deadline, deadline, now, attempt_id)).fetchone()
 
 
 def mark_attempt(conn: psycopg.Connection[Any], attempt_id: int, status: str, *, now: datetime,

@@ -54,6 +54,9 @@ class Settings(BaseSettings):
     dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
     dialer_pacing_prefix: str = "clinic-dialer:pace:"
     dialer_dispatch_max_retries: int = 5
+    # After a room_finished webhook, how long the agent has to write the real outcome before the reaper
+    # marks the attempt lost (the webhook often arrives before the agent's end-of-call write).
+    room_finished_grace_seconds: float = 120.0
 
     import_max_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"

@@ -1,8 +1,12 @@
 """When a patient may be called: a pure function of the instant, the clinic's rules and the patient's zone.
 
 The window is the clinic's calling hours (clinic time) ∩ 08:00-21:00 in the patient's local time
-(the appointment row's zone, else the clinic's) ∩ the clinic state's stricter rule (patient local time),
-and nothing on the clinic's closed weekdays or dates (clinic calendar). All arithmetic goes through
+(the appointment row's zone, else the clinic's) ∩ the clinic state's stricter rule ∩ the patient's state's
+stricter rule (both in patient local time), and nothing on the clinic's closed weekdays or dates (clinic
+calendar). The patient's state comes from the phone's area code (`dialer.patient_state`); when it is
+unknown (or the same state) only the clinic's rule applies. Applying both is the strictest reading: state
+rules protect the called party, and a patient in another state (another zone, or an out-of-state number)
+may live under a rule the clinic's state does not have. All arithmetic goes through
 zoneinfo from an aware UTC instant, so DST transitions need no special cases: the local wall clock is
 what it is at that instant. The 08:00-21:00 bound is not configurable.
 """
@@ -14,7 +18,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from dialer.state_rules import STATE_RULES
+from dialer.state_rules import STATE_RULES, StateRule
 
 FEDERAL_START = time(8)
 FEDERAL_END = time(21)
@@ -40,8 +44,17 @@ def _within(t: time, start: time, end: time) -> bool:
     return start <= t < end
 
 
-def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime) -> str | None:
-    """None when a call may start at `at`; else 'closed_day' or 'outside_window'."""
+def state_rules_for(clinic_state: str | None, patient_state: str | None) -> list[StateRule]:
+    """Pure: the state rules a call must satisfy, the clinic's and (when known and different) the
+    patient's; every one of them applies, so the strictest hours win."""
+    codes = {(clinic_state or "").upper(), (patient_state or "").upper()} - {""}
+    return [STATE_RULES[c] for c in sorted(codes) if c in STATE_RULES]
+
+
+def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime,
+                     patient_state: str | None = None) -> str | None:
+    """None when a call may start at `at`; else 'closed_day' or 'outside_window'. `patient_state` is the
+    patient's US state code (from the phone's area code), None when unknown."""
     if at.tzinfo is None:
         raise ValueError("the instant must be timezone-aware")
     clinic_local = at.astimezone(ZoneInfo(rules.timezone))
@@ -53,8 +66,7 @@ def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime) 
     t = patient_local.time()
     if not _within(t, FEDERAL_START, FEDERAL_END):
         return "outside_window"
-    state = STATE_RULES.get((rules.us_state or "").upper())
-    if state is not None:
+    for state in state_rules_for(rules.us_state, patient_state):
         hours = state.hours_on(patient_local.isoweekday())
         if hours is None:
             return "closed_day"
@@ -63,12 +75,13 @@ def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime) 
     return None
 
 
-def is_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime) -> bool:
-    return why_not_callable(rules, patient_tz, at) is None
+def is_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime, patient_state: str | None = None) -> bool:
+    return why_not_callable(rules, patient_tz, at, patient_state) is None
 
 
 def next_callable(rules: ClinicWindow, patient_tz: str | None, after: datetime,
-                  horizon: timedelta = timedelta(days=14), step: timedelta = timedelta(minutes=1)) -> datetime | None:
+                  horizon: timedelta = timedelta(days=14), step: timedelta = timedelta(minutes=1),
+                  patient_state: str | None = None) -> datetime | None:
     """First instant at or after `after` (to the minute) when a call may start, within `horizon`.
 
     Scans in minutes: every boundary of the window is a whole minute of some local clock (all US zones
@@ -79,7 +92,7 @@ def next_callable(rules: ClinicWindow, patient_tz: str | None, after: datetime,
         at += step
     end = after + horizon
     while at <= end:
-        if is_callable(rules, patient_tz, at):
+        if is_callable(rules, patient_tz, at, patient_state):
             return at
         at += step
     return None

@@ -21,19 +21,22 @@ TRIP_FRACTION = 0.5
 TRUNK_FAILURE_CODES = frozenset({403, 404})
 
 
-def is_trunk_failure(outcome: str, sip_status_code: int | None) -> bool:
-    """A failure of the trunk (or its configuration), not of the patient's phone: busy (486), no answer
-    (480/408) and declined (603) are the patient's line working normally."""
-    if outcome != "failed" or sip_status_code is None:
+def is_trunk_failure(sip_status_code: int | None) -> bool:
+    """A failure of the trunk (or its configuration), not of the patient's phone: SIP 5xx, and 403/404
+    answered by the trunk. Judged by the status code alone, whatever outcome the caller mapped it to (the
+    agent records a trunk 403 as `rejected`). Busy (486), no answer (480/408) and declined (603) are the
+    patient's line working normally."""
+    if sip_status_code is None:
         return False
-    return (sip_status_code >= 500 and sip_status_code != 603) or sip_status_code in TRUNK_FAILURE_CODES
+    return 500 <= sip_status_code < 600 or sip_status_code in TRUNK_FAILURE_CODES
 
 
 def should_trip(results: Iterable[tuple[str, int | None]], window: int = WINDOW,
                 fraction: float = TRIP_FRACTION) -> tuple[bool, int]:
-    """(trip?, number of trunk failures) over the most recent `window` results (newest first)."""
+    """(trip?, number of trunk failures) over the most recent `window` (outcome, sip code) results, newest
+    first."""
     recent = list(results)[:window]
-    failures = sum(1 for outcome, code in recent if is_trunk_failure(outcome, code))
+    failures = sum(1 for _outcome, code in recent if is_trunk_failure(code))
     return failures >= window * fraction, failures
 
 

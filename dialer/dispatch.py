@@ -15,12 +15,15 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
 
 import aiohttp
 from livekit import api
 from livekit.api.twirp_client import ServerError
 from psycopg.rows import tuple_row
 
+from clinic import events
 from clinic.clock import get_clock
 from clinic.db import connection
 from clinic.logs import get_logger
@@ -28,6 +31,7 @@ from clinic.outcomes import finish_attempt, mark_attempt
 from clinic.settings import get_settings
 from dialer.calling_window import ClinicWindow, why_not_callable
 from dialer.pacing import TrunkPacer
+from dialer.patient_state import state_for_phone
 
 log = get_logger("dialer.dispatch")
 
@@ -126,12 +130,17 @@ async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check
 
 _LOAD = """
 SELECT ca.id, ca.outcome, ca.status, ca.room_name, ca.appointment_id,
-       coalesce(a.timezone, p.timezone) AS patient_tz, c.*
+       coalesce(a.timezone, p.timezone) AS patient_tz, ca.phone,
+       (SELECT b.paused_at FROM batches b WHERE b.clinic_id = ca.clinic_id
+          AND b.batch_date = (%(now)s::timestamptz AT TIME ZONE c.timezone)::date) AS batch_paused_at,
+       EXISTS (SELECT 1 FROM dnc d WHERE d.phone = ca.phone
+               AND (d.clinic_id = ca.clinic_id OR d.clinic_id IS NULL)) AS on_dnc,
+       c.*
 FROM call_attempts ca
 JOIN clinics c ON c.id = ca.clinic_id
 JOIN appointments a ON a.id = ca.appointment_id
 JOIN patients p ON p.id = a.patient_id
-WHERE ca.id = %s
+WHERE ca.id = %(attempt)s
 """
 
 
@@ -141,17 +150,26 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
     with connection() as conn:
         # One query: the attempt's state, its clinic's rules and the patient's zone.
         cur = conn.cursor(row_factory=tuple_row)
-        row = cur.execute(_LOAD, (attempt_id,)).fetchone()
+        now = clock.now()
+        row = cur.execute(_LOAD, {"attempt": attempt_id, "now": now}).fetchone()
         if row is None:
             return Outcome("skipped")
         names = [d.name for d in cur.description or ()]
-        attempt = dict(zip(names[:6], row[:6], strict=True))
-        clinic = dict(zip(names[6:], row[6:], strict=True))
+        attempt = dict(zip(names[:9], row[:9], strict=True))
+        clinic = dict(zip(names[9:], row[9:], strict=True))
         if attempt["outcome"] is not None or attempt["status"] != "planned":
             return Outcome("skipped")
-        now = clock.now()
-        why = "clinic paused" if clinic["paused_at"] is not None else why_not_callable(
-            ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now)
+        if attempt["on_dnc"]:
+            drop_dnc_attempt(conn, attempt_id, attempt["appointment_id"], clinic["id"], now)
+            conn.commit()
+            return Outcome("lost")
+        if clinic["paused_at"] is not None:
+            why: str | None = "clinic paused"
+        elif attempt["batch_paused_at"] is not None:
+            why = "batch paused"
+        else:
+            why = why_not_callable(ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now,
+                                   state_for_phone(attempt["phone"]))
         if why:
             # Too late to call now (paused, or the window closed while queued): give the slot back.
             finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": f"not dispatched: {why}"})
@@ -172,6 +190,24 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         conn.commit()
     log.info("attempt dispatched", attempt_id=attempt_id, dispatch_id=dispatch_id)
     return Outcome("dispatched", dispatch_id)
+
+
+DNC_ERROR = "not dispatched: number added to the do-not-call list after planning"
+
+
+def drop_dnc_attempt(conn: Any, attempt_id: int, appointment_id: int, clinic_id: int, now: datetime) -> None:
+    """The number went on the DNC list between planning and dispatch: never dial it. The attempt ends
+    without reaching the phone network (so no guardrail count), and the appointment goes to staff, as for
+    an opt-out: left pending, it would sit behind the DNC entry until it was too late for anyone to call."""
+    finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": DNC_ERROR})
+    settled = conn.execute(
+        "UPDATE appointments SET status = 'staff_followup', next_attempt_at = NULL, status_changed_at = %s,"
+        " updated_at = %s WHERE id = %s AND status = 'pending'", (now, now, appointment_id)).rowcount
+    if settled:
+        events.record(conn, kind="appointment.staff_followup", actor="dialer", clinic_id=clinic_id,
+                      subject_type="appointment", subject_id=appointment_id,
+                      data={"reason": "dnc_at_dispatch", "attempt_id": attempt_id})
+    log.info("attempt dropped: number on DNC list", attempt_id=attempt_id)
 
 
 def fail_attempt(attempt_id: int, error: str) -> None:

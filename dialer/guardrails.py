@@ -4,6 +4,10 @@ Counted per clinic and per dialed number across all of the clinic's appointments
 children's appointments is still one phone). "Day" is the clinic's calendar day; "week" is the rolling
 7 days before the instant, which is never looser than a calendar week. Attempts that never reached the
 phone network (lost before dialing, dispatch failures) do not count; in-flight ones do.
+
+A callback the patient asked for ("call me back at 5") is honoured the same day: once its time has come,
+the appointment is exempt from the per-day count (it is still counted for the weekly cap, and the calling
+window and DNC still apply). Without this the default 1/day would push it to tomorrow.
 """
 
 from __future__ import annotations
@@ -28,11 +32,24 @@ class Limits:
                    row["max_calls_per_number_per_week"])
 
 
-def check(limits: Limits, calls_today: int, calls_this_week: int) -> str | None:
-    """None when one more call is allowed; else the reason."""
+def callback_due(last_outcome: str | None, callback_at: datetime | None, now: datetime) -> bool:
+    """The patient asked to be called back (the last attempt ended `callback_requested`) and that time
+    has come: the next call is the patient's request, exempt from the per-day count."""
+    return last_outcome == "callback_requested" and callback_at is not None and callback_at <= now
+
+
+def callback_due_sql(alias: str) -> str:
+    """`callback_due` on appointments row `alias`, in SQL (needs %(now)s)."""
+    return (f"({alias}.last_outcome = 'callback_requested' AND {alias}.callback_at IS NOT NULL"
+            f" AND {alias}.callback_at <= %(now)s)")
+
+
+def check(limits: Limits, calls_today: int, calls_this_week: int, *, requested_callback: bool = False) -> str | None:
+    """None when one more call is allowed; else the reason. `requested_callback` (see `callback_due`)
+    lifts the per-day limit only."""
     if not limits.enabled:
         return None
-    if calls_today >= limits.per_day:
+    if calls_today >= limits.per_day and not requested_callback:
         return "guardrail"
     if calls_this_week >= limits.per_week:
         return "guardrail"

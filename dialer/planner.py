@@ -33,6 +33,7 @@ from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
 from dialer import guardrails
 from dialer.calling_window import ClinicWindow, why_not_callable
+from dialer.patient_state import state_for_phone
 
 _CLINIC_LOCK = 7_420_300  # advisory lock namespace: one planner per clinic at a time
 _NUMBER_LOCK = 7_420_301  # namespace for (clinic, number) guardrail locks
@@ -54,9 +55,11 @@ _IN_FLIGHT = "EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.i
 _ON_DNC = ("EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone"
            " AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL))")
 
+_CALLBACK_DUE = guardrails.callback_due_sql("a")
+
 _CANDIDATES = f"""
 SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       g.today, g.week
+       g.today, g.week, {_CALLBACK_DUE} AS callback_due
 FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
@@ -66,7 +69,7 @@ WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test
   AND a.attempts_count < %(max_attempts)s
   AND NOT {_IN_FLIGHT}
   AND NOT {_ON_DNC}
-  AND (NOT %(guarded)s OR (g.today < %(per_day)s AND g.week < %(per_week)s))
+  AND (NOT %(guarded)s OR ((g.today < %(per_day)s OR {_CALLBACK_DUE}) AND g.week < %(per_week)s))
   AND (a.starts_at, a.id) > (%(after_start)s, %(after)s)
 ORDER BY a.starts_at, a.id
 LIMIT %(limit)s
@@ -76,7 +79,7 @@ FOR UPDATE OF a SKIP LOCKED
 _ALL_UPCOMING = f"""
 SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
        coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week
+       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week, {_CALLBACK_DUE} AS callback_due
 FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
@@ -137,6 +140,18 @@ def _count_params(clinic: dict[str, Any], now: datetime) -> dict[str, Any]:
     return {"clinic": clinic["id"], "now": now, "day_start": day_start, "week_start": week_start}
 
 
+def batch_paused_at(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> datetime | None:
+    """When the clinic's batch for the calling day containing `now` (clinic calendar) was paused, else None.
+
+    Staff pause a night's batch from the API (`POST /api/batches/{id}/pause`); every appointment the
+    planner would dial today belongs to that batch (late imports join it as they are dialed), so a paused
+    batch stops the clinic's planning for the day. `python -m dialer pause` stays clinic-wide.
+    """
+    row = conn.execute("SELECT paused_at FROM batches WHERE clinic_id = %s AND batch_date = %s",
+                       (clinic["id"], now.astimezone(ZoneInfo(clinic["timezone"])).date())).fetchone()
+    return row["paused_at"] if row else None
+
+
 def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> PlanResult:
     """Dry run: who would be dialed at `now` and, for every other upcoming appointment, why not.
 
@@ -150,16 +165,18 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     limits = guardrails.Limits.from_clinic_row(clinic)
     free = max(0, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]))
     planned_numbers: dict[str, int] = {}
+    paused = clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None
     for row in rows:
         reason = _static_reason(row, clinic, now, max_attempts)
-        if reason is None and clinic["paused_at"] is not None:
+        if reason is None and paused:
             reason = "paused"
         if reason is None:
-            reason = why_not_callable(window, row["patient_tz"], now)
+            reason = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]))
             reason = "outside_window" if reason == "closed_day" else reason
         if reason is None:
             extra = planned_numbers.get(row["phone"], 0)
-            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra)
+            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra,
+                                      requested_callback=row["callback_due"])
         if reason is None and len(result.dial) >= free:
             reason = "capacity"
         if reason is None:
@@ -184,9 +201,9 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
                 mode: str | None = None) -> PlanResult:
     """Create attempts for the clinic's due appointments up to its free capacity, in the caller's
     transaction (commit, then enqueue dispatches for `result.dial`). Returns an empty result when
-    another planner holds the clinic, or when the clinic is paused."""
+    another planner holds the clinic, or when the clinic or its batch for today is paused."""
     result = PlanResult(clinic["id"])
-    if clinic["paused_at"] is not None:
+    if clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None:
         return result
     got = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (_CLINIC_LOCK, clinic["id"])).fetchone()
     if not got or not got["ok"]:
@@ -209,10 +226,11 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
         for row in rows:
             if len(chosen) >= free:
                 break
-            if why_not_callable(window, row["patient_tz"], now) is not None:
+            if why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"])) is not None:
                 continue
             extra = picked_numbers.get(row["phone"], 0)
-            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra):
+            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra,
+                                          requested_callback=row["callback_due"]):
                 continue
             picked_numbers[row["phone"]] = extra + 1
             chosen.append(row)

@@ -3,7 +3,9 @@
 Redis and LiveKit may forget a task or a job at any moment; Postgres still has the attempt. Deadlines:
 - planned but never dispatched (the dispatch task was lost) within PLANNED_TIMEOUT;
 - dispatched but no agent picked it up (no dialing) within DISPATCH_TIMEOUT (2 min);
-- dialing / in call for longer than ring timeout + the clinic's maximum call duration + MARGIN.
+- dialing / in call for longer than ring timeout + the clinic's maximum call duration + MARGIN;
+- past its own `deadline_at` (set when LiveKit reports the room closed, plus a grace period for the
+  agent's end-of-call write; or a test call's deadline).
 `finish_attempt` is first-writer-wins, so a call that ends while being reaped keeps its real outcome.
 """
 
@@ -21,9 +23,11 @@ DISPATCH_TIMEOUT = timedelta(minutes=2)
 MARGIN = timedelta(minutes=2)
 
 _STUCK = """
-SELECT a.id, a.status FROM call_attempts a JOIN clinics c ON c.id = a.clinic_id
+SELECT a.id, a.status, (a.deadline_at IS NOT NULL AND a.deadline_at <= %(now)s) AS past_deadline
+FROM call_attempts a JOIN clinics c ON c.id = a.clinic_id
 WHERE a.outcome IS NULL AND (
-      (a.status = 'planned' AND a.planned_at < %(now)s - %(planned)s)
+      (a.deadline_at IS NOT NULL AND a.deadline_at <= %(now)s)
+   OR (a.status = 'planned' AND a.planned_at < %(now)s - %(planned)s)
    OR (a.status = 'dispatched' AND coalesce(a.dispatched_at, a.planned_at) < %(now)s - %(dispatch)s)
    OR (a.status IN ('dialing', 'in_call')
        AND coalesce(a.answered_at, a.dial_started_at, a.dispatched_at, a.planned_at)
@@ -39,5 +43,7 @@ def reap(conn: psycopg.Connection[Any], now: datetime) -> list[int]:
     rows = conn.execute(_STUCK, {"now": now, "planned": PLANNED_TIMEOUT, "dispatch": DISPATCH_TIMEOUT,
                                  "margin": MARGIN}).fetchall()
     for r in rows:
-        finish_attempt(conn, r["id"], "lost", now=now, fields={"error": f"reaped: stuck in {r['status']}"})
+        error = (f"reaped: no outcome by its deadline (room closed or call over time), was {r['status']}"
+                 if r["past_deadline"] else f"reaped: stuck in {r['status']}")
+        finish_attempt(conn, r["id"], "lost", now=now, fields={"error": error})
     return [r["id"] for r in rows]

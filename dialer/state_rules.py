@@ -3,7 +3,8 @@
 This is a small, editable table, kept deliberately conservative: most of these laws target telephone
 solicitation and many exempt healthcare appointment reminders, but a confirmation dialer that respects
 them anyway costs nothing and never has to argue the exemption. Edit it (and its test) when a law
-changes; the planner applies the rule of the clinic's state, in the patient's local time.
+changes; the planner applies the rules of the clinic's state and of the patient's (from the phone's area
+code), in the patient's local time.
 Not legal advice: review with counsel before adding a state.
 """
 

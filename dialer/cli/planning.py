@@ -34,11 +34,19 @@ def _parse_at(at: str | None, as_json: bool) -> datetime:
 @planning_app.command("plan")
 def plan(
     clinic: str = typer.Option(..., "--clinic", help="Clinic slug"),
-    at: str | None = typer.Option(None, "--at", help="Instant to plan for, ISO 8601 with offset (default: now)"),
+    at: str | None = typer.Option(None, "--at", help="With --dry-run: instant to explain, ISO 8601 with offset"
+                                  " (default: now)"),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only explain; create no attempts"),
     as_json: bool = JsonOpt,
 ) -> None:
-    """Who would be dialed at an instant, and for every other upcoming appointment, why not."""
+    """Who would be dialed at an instant, and for every other upcoming appointment, why not.
+
+    `--at` only goes with `--dry-run`: real attempts are always planned at the clock's now, or they would
+    carry a made-up planned_at (guardrail counts, batches and the reaper all read it) and could be dialed
+    at a moment the calling window was checked for another instant."""
+    if at is not None and not dry_run:
+        fail("--at plans for an arbitrary instant and is only allowed with --dry-run; to create real attempts,"
+             " run `python -m dialer plan --clinic S` without --at (it plans at the current time)", as_json)
     now = _parse_at(at, as_json)
     with connect() as conn:
         try:

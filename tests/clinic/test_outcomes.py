@@ -111,3 +111,27 @@ def test_trunk_failures_trip_the_circuit_breaker(conn: Conn, make_clinic) -> Non
         paused = conn.execute("SELECT paused_reason FROM clinics WHERE id = %s", (clinic["id"],)).fetchone()
         assert (paused["paused_reason"] is not None) == (i == 19), i  # 10 of the last 20 is half
     assert "circuit breaker" in paused["paused_reason"]
+
+
+def test_trunk_403_recorded_as_rejected_trips_the_circuit_breaker(conn: Conn, make_clinic) -> None:
+    """The agent maps a SIP 403 to `rejected`; 10 such trunk refusals in the last 20 results must still
+    pause the clinic (the breaker counts SIP codes, not the outcome name)."""
+    from dialer.circuit_breaker import is_trunk_failure, should_trip
+
+    assert is_trunk_failure(403) and is_trunk_failure(404) and is_trunk_failure(503)
+    assert not any(is_trunk_failure(c) for c in (None, 486, 480, 408, 603))
+    assert should_trip([("rejected", 403)] * 10 + [("busy", 486)] * 10) == (True, 10)
+    clinic = make_clinic()
+    pid = conn.execute("INSERT INTO patients (clinic_id, full_name, phone) VALUES (%s, 'Ada L', '+14155550132')"
+                       " RETURNING id", (clinic["id"],)).fetchone()["id"]
+    for i in range(20):
+        aid = conn.execute("INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at)"
+                           " VALUES (%s, %s, %s, %s) RETURNING id",
+                           (clinic["id"], f"A{i}", pid, NOW + timedelta(days=3))).fetchone()["id"]
+        att = conn.execute("INSERT INTO call_attempts (clinic_id, appointment_id, attempt_number, phone)"
+                           " VALUES (%s, %s, 1, '+14155550132') RETURNING id", (clinic["id"], aid)).fetchone()["id"]
+        outcome, code = ("rejected", 403 if i % 4 == 1 else 404) if i % 2 else ("no_answer", 480)
+        finish_attempt(conn, att, outcome, now=NOW + timedelta(seconds=i), fields={"sip_status_code": code})
+        paused = conn.execute("SELECT paused_reason FROM clinics WHERE id = %s", (clinic["id"],)).fetchone()
+        assert (paused["paused_reason"] is not None) == (i == 19), i
+    assert "circuit breaker" in paused["paused_reason"]

@@ -86,3 +86,75 @@ def test_closed_days_and_state_rules() -> None:
     assert is_callable(rules, None, datetime(2026, 12, 22, 15, 0, tzinfo=UTC))  # 09:00
     fl = ClinicWindow("America/New_York", time(8), time(21), us_state="FL")
     assert not is_callable(fl, None, datetime(2026, 3, 10, 0, 30, tzinfo=UTC))  # 20:30 EDT: FL stops at 20:00
+
+
+def test_patient_state_comes_from_the_area_code() -> None:
+    from dialer.patient_state import state_for_phone, state_from_description
+
+    assert state_from_description("California") == "CA"
+    assert state_from_description("San Francisco, CA") == "CA"
+    assert state_from_description("Washington State") == "WA"
+    assert state_from_description("Washington D.C.") == "DC"
+    assert state_from_description("British Columbia") is None and state_from_description("") is None
+    assert state_for_phone("+13055550100") == "FL"
+    assert state_for_phone("+12145550100") == "TX"
+    assert state_for_phone("+12125550199") == "NY"
+    assert state_for_phone("+14015550100") == "RI"
+    # Toll-free, Canada, missing: unknown, so only the clinic's rule applies.
+    assert state_for_phone("+18005550100") is None
+    assert state_for_phone("+16045550100") is None
+    assert state_for_phone(None) is None
+
+
+def test_strictest_of_clinic_and_patient_state_rules() -> None:
+    """A New York clinic (no state rule) calling a Florida number: FL stops at 20:00 patient time; a Texas
+    clinic calling a Rhode Island number on a Sunday: RI has no Sunday calls at all; both rules apply."""
+    ny = ClinicWindow("America/New_York", time(8), time(21), us_state="NY")
+    at_2030 = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)  # 20:30 EDT Tuesday
+    assert is_callable(ny, None, at_2030)
+    assert is_callable(ny, None, at_2030, patient_state="NY")
+    assert why_not_callable(ny, None, at_2030, patient_state="FL") == "outside_window"
+    assert is_callable(ny, None, at_2030 - timedelta(hours=1), patient_state="FL")
+    tx = ClinicWindow("America/Chicago", time(8), time(21), us_state="TX")
+    sunday_1pm_ct = datetime(2026, 3, 15, 18, 0, tzinfo=UTC)  # 14:00 EDT in RI, 13:00 CDT in TX
+    assert is_callable(tx, "America/Chicago", sunday_1pm_ct)
+    assert why_not_callable(tx, "America/New_York", sunday_1pm_ct, patient_state="RI") == "closed_day"
+    # The clinic's stricter rule still applies to an out-of-state patient: TX Sunday starts at noon.
+    sunday_11am_ct = datetime(2026, 3, 15, 16, 0, tzinfo=UTC)
+    assert why_not_callable(tx, "America/Chicago", sunday_11am_ct, patient_state="CA") == "outside_window"
+    from dialer.calling_window import state_rules_for
+    from dialer.state_rules import STATE_RULES as R
+
+    assert state_rules_for("TX", "RI") == [R["RI"], R["TX"]]
+    assert state_rules_for("tx", "TX") == [R["TX"]] and state_rules_for(None, None) == []
+    assert state_rules_for("NY", "FL") == [R["FL"]]
+
+
+@settings(max_examples=200, deadline=None)
+@given(at=instants, clinic_state=st.sampled_from([None, *STATE_RULES]),
+       patient_state=st.sampled_from([None, *STATE_RULES]))
+def test_patient_state_only_ever_narrows_the_window(at, clinic_state, patient_state) -> None:
+    rules = ClinicWindow("America/New_York", time(0), time(23, 59), us_state=clinic_state)
+    with_patient = is_callable(rules, "America/Denver", at, patient_state)
+    assert not with_patient or is_callable(rules, "America/Denver", at)
+    if patient_state:
+        alone = ClinicWindow("America/New_York", time(0), time(23, 59), us_state=patient_state)
+        assert not with_patient or is_callable(alone, "America/Denver", at)
+
+
+def test_planner_applies_the_patients_state_rule(conn, make_clinic) -> None:
+    """Through the real planner: a New York clinic at 20:30 dials a New York number but not a Florida one."""
+    from dialer import planner
+    from tests.dialer.factories import appointment
+
+    c = make_clinic(calling_hours="08:00-21:00")
+    c = conn.execute("SELECT * FROM clinics WHERE id = %s", (c["id"],)).fetchone()
+    at_2030 = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)
+    appointment(conn, c["id"], "ny", at_2030 + timedelta(days=2), phone="+12125550111")
+    appointment(conn, c["id"], "fl", at_2030 + timedelta(days=2), phone="+13055550111")
+    conn.commit()
+    dry = planner.explain(conn, c, at_2030)
+    assert [d["external_id"] for d in dry.dial] == ["ny"]
+    assert dry.skipped == [{"external_id": "fl", "appointment_id": dry.skipped[0]["appointment_id"],
+                            "reason": "outside_window"}]
+    assert [d["external_id"] for d in planner.plan_clinic(conn, c, at_2030).dial] == ["ny"]

@@ -97,3 +97,45 @@ def test_auth_error_fails_the_attempt(conn, clinic, standin, monkeypatch) -> Non
     assert "unauthenticated" in row["error"]
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (row["appointment_id"],)).fetchone()
     assert appt["status"] == "pending" and appt["next_attempt_at"] is not None
+
+
+def test_dispatch_rechecks_a_batch_paused_after_planning(conn, clinic, standin) -> None:
+    from dialer import batches
+    from dialer.dispatch import run_dispatch
+    from dialer.tasks import _get_pacer
+
+    [aid] = _plan(conn, clinic, 1)
+    b = batches.build_batch(conn, clinic, NOW.date(), NOW)
+    conn.execute("UPDATE batches SET paused_at = %s WHERE id = %s", (NOW, b["batch_id"]))
+    conn.commit()
+    set_clock(FixedClock(NOW))
+    try:
+        assert run_dispatch(aid, _get_pacer()).status == "lost"
+    finally:
+        set_clock(None)
+    row = _attempt(conn, aid)
+    assert (row["outcome"], row["error"]) == ("lost", "not dispatched: batch paused")
+    assert standin.calls_to("CreateDispatch") == []
+
+
+@pytest.mark.parametrize("scope", ["clinic", "global"])
+def test_a_number_put_on_dnc_after_planning_is_never_dialed(conn, clinic, standin, scope) -> None:
+    from clinic import dnc
+    from dialer.dispatch import DNC_ERROR, run_dispatch
+    from dialer.tasks import _get_pacer
+
+    [aid] = _plan(conn, clinic, 1)
+    row = _attempt(conn, aid)
+    dnc.add(conn, row["phone"], clinic_id=clinic["id"] if scope == "clinic" else None, reason="asked on SMS")
+    conn.commit()
+    set_clock(FixedClock(NOW))
+    try:
+        assert run_dispatch(aid, _get_pacer()).status == "lost"
+    finally:
+        set_clock(None)
+    row = _attempt(conn, aid)
+    assert (row["status"], row["outcome"], row["error"], row["dispatch_id"]) == ("ended", "lost", DNC_ERROR, None)
+    assert standin.calls_to("CreateDispatch") == []
+    appt = conn.execute("SELECT status, next_attempt_at FROM appointments WHERE id = %s",
+                        (row["appointment_id"],)).fetchone()
+    assert appt == {"status": "staff_followup", "next_attempt_at": None}

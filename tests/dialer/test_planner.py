@@ -134,3 +134,71 @@ def test_number_locked_elsewhere_is_left_for_the_next_tick(db_url, conn, make_cl
         other.rollback()
     assert [d["appointment_id"] for d in r.dial] == [free]
     assert [d["appointment_id"] for d in planner.plan_clinic(conn, c, NOW, mode="sim").dial] == [held]
+
+
+def test_a_paused_batch_stops_planning_for_its_calling_day(conn, make_clinic) -> None:
+    """Pausing today's batch (what the API does) must stop the real planner and show `paused` in the dry
+    run; another day's paused batch does not, and the clinic itself stays unpaused."""
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    appointment(conn, c["id"], "in-batch", NOW + 2 * DAY, phone="+14155550140")
+    b = batches.build_batch(conn, c, NOW.date(), NOW - timedelta(hours=9))
+    yesterday = batches.build_batch(conn, c, (NOW - DAY).date(), NOW - DAY)
+    conn.execute("UPDATE batches SET paused_at = %s, paused_reason = 'x' WHERE id = %s",
+                 (NOW - DAY, yesterday["batch_id"]))
+    conn.commit()
+    assert [d["external_id"] for d in planner.explain(conn, c, NOW).dial] == ["in-batch"]
+    conn.execute("UPDATE batches SET paused_at = %s, paused_reason = 'staff' WHERE id = %s", (NOW, b["batch_id"]))
+    appointment(conn, c["id"], "late-import", NOW + 2 * DAY, phone="+14155550141")  # not in the batch yet
+    conn.commit()
+    assert planner.plan_clinic(conn, c, NOW).dial == []
+    conn.commit()
+    assert conn.execute("SELECT count(*) AS n FROM call_attempts").fetchone()["n"] == 0
+    dry = planner.explain(conn, c, NOW)
+    assert dry.dial == [] and {s["external_id"]: s["reason"] for s in dry.skipped} == {
+        "in-batch": "paused", "late-import": "paused"}
+    # Resumed: planning goes on.
+    conn.execute("UPDATE batches SET paused_at = NULL WHERE id = %s", (b["batch_id"],))
+    conn.commit()
+    assert len(planner.plan_clinic(conn, c, NOW).dial) == 2
+
+
+def test_a_requested_callback_is_dialed_the_same_day_despite_the_daily_limit(conn, make_clinic) -> None:
+    """"Call me back at 5" at 11:00: with the default 1 call per number per day the 17:00 callback must
+    still be placed (exempt from the daily count), while the weekly cap, the window and siblings still hold."""
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    five_pm = NOW + timedelta(hours=6)  # 17:00 New York
+    cb = appointment(conn, c["id"], "callback", NOW + 2 * DAY, phone="+14155550150", attempts_count=1,
+                     last_outcome="callback_requested", callback_at=five_pm, next_attempt_at=five_pm)
+    attempt(conn, c["id"], cb, 1, NOW, phone="+14155550150", outcome="callback_requested", dial_started_at=NOW)
+    appointment(conn, c["id"], "sibling", NOW + 2 * DAY, phone="+14155550150", name="Sibling")
+    capped = appointment(conn, c["id"], "weekly-capped", NOW + 2 * DAY, phone="+14155550151", attempts_count=2,
+                         last_outcome="callback_requested", callback_at=five_pm, next_attempt_at=five_pm)
+    for n, days_ago in ((1, 3), (2, 2)):
+        attempt(conn, c["id"], capped, n, NOW - days_ago * DAY, phone="+14155550151", outcome="no_answer",
+                dial_started_at=NOW - days_ago * DAY)
+    attempt(conn, c["id"], capped, 3, NOW, phone="+14155550151", outcome="callback_requested", dial_started_at=NOW)
+    conn.execute("UPDATE appointments SET attempts_count = 2 WHERE id = %s", (capped,))
+    conn.commit()
+
+    early = planner.explain(conn, c, five_pm - timedelta(minutes=1))
+    assert {s["external_id"]: s["reason"] for s in early.skipped}["callback"] == "not_due"
+    dry = planner.explain(conn, c, five_pm)
+    assert [d["external_id"] for d in dry.dial] == ["callback"]
+    assert {s["external_id"]: s["reason"] for s in dry.skipped} == {"sibling": "guardrail",
+                                                                    "weekly-capped": "guardrail"}
+    r = planner.plan_clinic(conn, c, five_pm)
+    conn.commit()
+    assert [d["external_id"] for d in r.dial] == ["callback"]
+
+
+def test_cli_rejects_at_without_dry_run(db_url, conn, make_clinic) -> None:
+    """`plan --at` without --dry-run would create real attempts stamped at an arbitrary instant."""
+    c = _clinic(conn, make_clinic, slug="cli-at")
+    appointment(conn, c["id"], "E1", NOW + 2 * DAY)
+    conn.commit()
+    out = CliRunner().invoke(app, ["plan", "--clinic", "cli-at", "--at", NOW.isoformat(), "--json"])
+    assert out.exit_code == 1
+    assert "only allowed with --dry-run" in json.loads(out.stdout)["error"]
+    assert conn.execute("SELECT count(*) AS n FROM call_attempts").fetchone()["n"] == 0
+    text = CliRunner().invoke(app, ["plan", "--clinic", "cli-at", "--at", NOW.isoformat()])
+    assert text.exit_code == 1 and "--dry-run" in text.output

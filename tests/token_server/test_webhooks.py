@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from datetime import timedelta
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -13,6 +14,7 @@ from livekit.protocol import models, webhook
 
 from clinic.outcomes import finish_attempt
 from clinic.settings import get_settings
+from dialer import reaper
 from tests.token_server.conftest import NOW, SeededClinic, Seeder
 from token_server.webhooks import rules
 
@@ -44,7 +46,7 @@ def test_rules_are_a_pure_mapping() -> None:
     assert rules.plan("participant_joined", "call-7", rules.KIND_SIP, "active").status == "in_call"
     assert rules.plan("participant_joined", "call-7", rules.KIND_STANDARD).status == "in_call"
     assert rules.plan("participant_joined", "call-7", rules.KIND_EGRESS) is None
-    assert rules.plan("room_finished", "call-7").outcome == "lost"
+    assert rules.plan("room_finished", "call-7") == rules.Action(7, "await_outcome")
     assert rules.plan("room_started", "lobby") is None
     assert rules.plan("track_published", "call-7") is None
 
@@ -62,8 +64,8 @@ def test_unsigned_and_tampered_webhooks_are_rejected(client: TestClient, clinic_
     assert row == {"status": "planned", "outcome": None}
 
 
-def test_events_move_an_attempt_forward_and_close_a_lost_one(client: TestClient, clinic_a: SeededClinic,
-                                                             seed: Seeder, conn: Any) -> None:
+def test_events_move_an_attempt_forward_and_a_closed_room_ends_lost_via_the_reaper(
+        client: TestClient, clinic_a: SeededClinic, seed: Seeder, conn: Any) -> None:
     attempt = seed.attempt(clinic_a, seed.appointment(clinic_a))
     room = f"call-{attempt}"
     for name, kind, attrs, expected in [
@@ -79,9 +81,31 @@ def test_events_move_an_attempt_forward_and_close_a_lost_one(client: TestClient,
             == expected
         conn.rollback()
     body = _event("room_finished", room)
-    assert _post(client, body, _sign(body)).json()["action"] == "finished lost"
+    assert _post(client, body, _sign(body)).json()["action"].startswith("awaiting outcome until")
+    row = conn.execute("SELECT outcome, deadline_at FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
+    assert row == {"outcome": None, "deadline_at": NOW + timedelta(minutes=2)}  # default grace: 2 min
+    conn.rollback()
+    # The agent never writes: the reaper ends it lost once the grace is over, not before.
+    assert reaper.reap(conn, NOW + timedelta(minutes=1)) == []
+    assert reaper.reap(conn, NOW + timedelta(minutes=2, seconds=1)) == [attempt]
+    conn.commit()
     row = conn.execute("SELECT outcome, error FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
-    assert row["outcome"] == "lost" and row["error"] == rules.LOST_ERROR
+    assert row["outcome"] == "lost" and "deadline" in row["error"]
+
+
+def test_room_finished_before_the_agents_write_keeps_the_real_outcome(
+        client: TestClient, clinic_a: SeededClinic, seed: Seeder, conn: Any) -> None:
+    """LiveKit's room_finished often lands before the agent's end-of-call write; the real result wins."""
+    appt = seed.appointment(clinic_a)
+    attempt = seed.attempt(clinic_a, appt)
+    body = _event("room_finished", f"call-{attempt}")
+    assert _post(client, body, _sign(body)).status_code == 200
+    finish_attempt(conn, attempt, "confirmed", now=NOW + timedelta(seconds=5), fields={"summary": "confirmed"})
+    conn.commit()
+    assert reaper.reap(conn, NOW + timedelta(minutes=10)) == []
+    row = conn.execute("SELECT outcome, summary FROM call_attempts WHERE id = %s", (attempt,)).fetchone()
+    assert row == {"outcome": "confirmed", "summary": "confirmed"}
+    assert conn.execute("SELECT status FROM appointments WHERE id = %s", (appt,)).fetchone()["status"] == "confirmed"
 
 
 def test_a_late_webhook_never_overwrites_a_final_outcome(client: TestClient, clinic_a: SeededClinic, seed: Seeder,

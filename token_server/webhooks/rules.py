@@ -10,18 +10,16 @@ _ROOM = re.compile(r"^call-(\d{1,18})$")
 
 # livekit.protocol.models.ParticipantInfo.Kind
 KIND_STANDARD, KIND_INGRESS, KIND_EGRESS, KIND_SIP, KIND_AGENT = 0, 1, 2, 3, 4
-LOST_ERROR = "room closed before the agent recorded an outcome"
 
 
 @dataclass(frozen=True)
 class Action:
-    """`mark` moves an attempt forward to a status; `finish` ends it (only if it has no outcome yet)."""
+    """`mark` moves an attempt forward to a status; `await_outcome` gives an attempt that has no outcome
+    yet a short deadline, after which the reaper ends it `lost`."""
 
     attempt_id: int
-    kind: str  # "mark" | "finish"
+    kind: str  # "mark" | "await_outcome"
     status: str | None = None
-    outcome: str | None = None
-    error: str | None = None
 
 
 def attempt_id_for_room(room_name: str) -> int | None:
@@ -36,8 +34,9 @@ def plan(event: str, room_name: str, participant_kind: int | None = None,
     - room_started: the agent's room exists -> dispatched.
     - participant_joined: the agent -> dispatched; a SIP participant -> dialing (in_call once its
       `sip.callStatus` is active); a browser tester (web mode) -> in_call, the tester is the callee.
-    - room_finished: if nobody recorded an outcome the agent died with the call -> lost (retried).
-      finish_attempt keeps any outcome already written, so a late webhook never overwrites one.
+    - room_finished: the call is over, but the agent's end-of-call write often lands after this webhook,
+      so the attempt is not finished here: it gets a deadline (now + ROOM_FINISHED_GRACE_SECONDS) and the
+      reaper ends it `lost` (retried) if the agent never writes. An attempt that already ended is untouched.
     """
     attempt_id = attempt_id_for_room(room_name)
     if attempt_id is None:
@@ -53,5 +52,5 @@ def plan(event: str, room_name: str, participant_kind: int | None = None,
             return Action(attempt_id, "mark", status="in_call")
         return None
     if event == "room_finished":
-        return Action(attempt_id, "finish", outcome="lost", error=LOST_ERROR)
+        return Action(attempt_id, "await_outcome")
     return None

@@ -3,6 +3,7 @@ Unsigned or tampered requests are 401 and change nothing."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, HTTPException, Request, status
@@ -14,7 +15,7 @@ from starlette.concurrency import run_in_threadpool
 from clinic import events
 from clinic.clock import get_clock
 from clinic.logs import get_logger
-from clinic.outcomes import finish_attempt, mark_attempt
+from clinic.outcomes import expect_outcome_by, mark_attempt
 from clinic.settings import get_settings
 from token_server.database import Conn
 from token_server.errors import ErrorBody
@@ -46,11 +47,11 @@ def apply(conn: Any, action: rules.Action) -> str:
         assert action.status is not None
         moved = mark_attempt(conn, action.attempt_id, action.status, now=now)
         return f"marked {action.status}" if moved else "unchanged"
-    assert action.outcome is not None
     if exists["outcome"] is not None:
         return "unchanged (already ended)"
-    row = finish_attempt(conn, action.attempt_id, action.outcome, now=now, fields={"error": action.error})
-    return f"finished {row['outcome']}"
+    grace = timedelta(seconds=get_settings().room_finished_grace_seconds)
+    row = expect_outcome_by(conn, action.attempt_id, now + grace, now=now)
+    return f"awaiting outcome until {row['deadline_at'].isoformat()}" if row else "unchanged (already ended)"
 
 
 @router.post("/webhook", response_model=WebhookResult,
@@ -58,8 +59,9 @@ def apply(conn: Any, action: rules.Action) -> str:
                         400: {"model": ErrorBody, "description": "signed but not a webhook event"}})
 async def livekit_webhook(request: Request, conn: Conn,
                           authorization: Annotated[str | None, Header()] = None) -> WebhookResult:
-    """Room and participant events move call attempts forward; a room that closes without an outcome
-    ends its attempt as `lost`. Events for calls that already ended change nothing."""
+    """Room and participant events move call attempts forward; a room that closes without an outcome gives
+    the agent a grace period to write it, after which the reaper ends the attempt `lost`. Events for calls
+    that already ended change nothing."""
     if not authorization:
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "missing webhook signature (Authorization header)")
     body = (await request.body()).decode("utf-8", errors="replace")
