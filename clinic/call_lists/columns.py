@@ -26,7 +26,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                           "appointment_datetime", "appt_time", "appointment", "datetime", "date_time",
                           "scheduled_at", "scheduled_time"),
     "appointment_date": ("appointment_date", "date", "appt_date", "visit_date", "start_date"),
-    "appointment_clock": ("time", "appt_clock", "visit_time", "time_of_day"),
+    "appointment_clock": ("time", "visit_time", "time_of_day", "appt_start_time"),
     "duration_minutes": ("duration_minutes", "duration", "duration_min", "duration_mins", "length_minutes",
                          "length", "minutes", "mins"),
     "provider": ("provider", "provider_name", "doctor", "physician", "clinician", "practitioner",

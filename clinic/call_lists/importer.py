@@ -1,13 +1,16 @@
 """The bulk import path: file bytes -> validated rows -> patients and appointments, in one transaction.
 
 Shape (chosen for 100,000-row files at >= 15,000 rows/s on two cores):
-1. decode, sniff the delimiter, read records, recognise the header (whole-file errors stop here);
-2. in one transaction: validate every row in Python (pure `rows.RowValidator`, memoised phone and date
-   parsing) while streaming the valid ones through COPY into a temp staging table (Postgres ingests on
-   one core while Python validates on the other);
-3. under a per-clinic advisory lock (two uploads of the same file at once must not both count rows as
-   new): a handful of set-based statements upsert patients and appointments, release the slots of moved
-   appointments and re-link slots;
+1. decode, sniff the delimiter, recognise the header, check there is a first row (whole-file errors
+   stop here, before any transaction);
+2. in one transaction, under a per-clinic advisory lock (two uploads of the same file at once must not
+   both count rows as new), in chunks of 20,000 rows: read and validate records in Python (pure
+   `rows.RowValidator`, memoised phone and date parsing), COPY the valid rows into a temp staging table
+   and upsert them with a handful of set-based statements (patients, changed appointments and their
+   slots, new appointments). Chunk k is loaded by a worker thread while chunk k+1 is validated, so
+   Postgres and Python each keep one of the two cores busy. A whole-file problem found mid-stream (a
+   quote never closed) rolls everything back;
+3. link booked slots for the whole clinic (clinic.slots.link_booked);
 4. the report (counts, row errors) is stored on the upload's `call_lists` row in the same transaction.
 
 Idempotency: `appointments.row_hash` is a digest of the imported row, so re-uploading a file leaves
@@ -18,7 +21,9 @@ state (pending, attempts 0, no voicemail) and frees the slot; call history (`cal
 from __future__ import annotations
 
 import hashlib
+import itertools
 from collections.abc import Callable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -27,10 +32,10 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from clinic import events, slots
-from clinic.call_lists.columns import map_header
+from clinic.call_lists.columns import ColumnMap, map_header
 from clinic.call_lists.decoding import decode, delimiter_name, iter_records, sniff_delimiter
 from clinic.call_lists.report import ImportReport, RowError, WholeFileError
-from clinic.call_lists.rows import CleanRow, RowValidator, find_duplicates
+from clinic.call_lists.rows import CleanRow, DuplicateIds, RowValidator
 from clinic.clock import get_clock
 from clinic.logs import get_logger
 from clinic.settings import get_settings
@@ -74,30 +79,40 @@ def import_call_list(
         log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
                  size_bytes=len(data), reason=str(exc))
         raise
-    header_columns, body = parsed
+    header_columns, body, estimated_rows = parsed
     validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
                              now=now)
     outcome = _Validation()
-    rows = _validated(validator, body, progress, outcome)
+    rows = _validated(validator, body, progress, estimated_rows, outcome)
 
     try:
         with conn.transaction():
-            report = _write(conn, clinic, rows, outcome, total_rows=len(body), filename=filename,
-                            source=source, digest=digest, size=len(data), now=now)
+            report = _write(conn, clinic, rows, outcome, filename=filename, source=source, digest=digest,
+                            size=len(data), now=now)
+    except WholeFileError as exc:  # found while streaming (e.g. a quote never closed): nothing was kept
+        exc.call_list_id = _store_failed(conn, clinic, filename, source, digest, len(data), str(exc))
+        log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
+                 size_bytes=len(data), reason=str(exc))
+        raise
     except Exception as exc:
         reason = f"unexpected error while saving ({type(exc).__name__}); nothing was imported, try again"
         _store_failed(conn, clinic, filename, source, digest, len(data), reason)
         log.error("call_list.failed", clinic_id=clinic["id"], error=type(exc).__name__)
         raise
     if progress:
-        progress(len(body), len(body))
+        progress(outcome.total, outcome.total)
     log.info("call_list.imported", clinic_id=clinic["id"], call_list_id=report.call_list_id,
              imported=report.imported, updated=report.updated, unchanged=report.unchanged,
              rejected=report.rejected)
     return report
 
 
-def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
+Records = Iterator[tuple[int, list[str]]]
+
+
+def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int]:
+    """Whole-file checks up to the first data record. The records themselves stream (parsing overlaps
+    with validation and loading); the returned count is an estimate for the progress bar."""
     limit = get_settings().import_max_bytes
     if len(data) > limit:
         raise WholeFileError(
@@ -110,11 +125,12 @@ def _parse_file(data: bytes) -> tuple[Any, list[tuple[int, list[str]]]]:
     if first is None:
         raise WholeFileError("the file is empty: it needs a header line and at least one appointment row")
     columns = map_header(first[1])
-    body = list(records)
-    if not body:
+    second = next(records, None)
+    if second is None:
         raise WholeFileError(f"the file has a header line ({delimiter_name(delimiter)} separated) but no "
                              "appointment rows")
-    return columns, body
+    estimate = max(text.count("\n"), text.count("\r")) - first[0]  # lines after the header
+    return columns, itertools.chain([second], records), max(estimate, 1)
 
 
 @dataclass
@@ -124,24 +140,25 @@ class _Validation:
     errors: list[RowError] = field(default_factory=list)
     rejected: int = 0
     valid: int = 0
+    total: int = 0
 
 
-def _validated(
-    validator: RowValidator, body: list[tuple[int, list[str]]], progress: Progress | None, outcome: _Validation
-) -> Iterator[CleanRow]:
+def _validated(validator: RowValidator, body: Records, progress: Progress | None, estimated_rows: int,
+               outcome: _Validation) -> Iterator[CleanRow]:
     """Yield clean rows, collecting row errors in `outcome`. A generator so that rows go into COPY while
-    later ones are still being checked: Postgres ingests on one core while Python validates on the other."""
+    later ones are still being read and checked (see _write)."""
     ext = validator.columns.index["external_id"]
-    dupes = find_duplicates([(line, f[ext].strip() if ext < len(f) else "") for line, f in body])
+    duplicates = DuplicateIds()
     errors = outcome.errors
-    total = len(body)
-    for i, (line, fields) in enumerate(body):
-        if progress and i % _PROGRESS_EVERY == 0:
-            progress(i, total)
-        if line in dupes:
+    for line, fields in body:
+        if progress and outcome.total % _PROGRESS_EVERY == 0:
+            progress(outcome.total, max(estimated_rows, outcome.total))
+        outcome.total += 1
+        earlier = duplicates.seen_before(line, fields[ext].strip() if ext < len(fields) else "")
+        if earlier is not None:
             outcome.rejected += 1
             errors.append({"row": line, "column": "external_id",
-                           "message": f"duplicate external_id: line {dupes[line]} has the same id; "
+                           "message": f"duplicate external_id: line {earlier} has the same id; "
                                       "this row was not imported"})
             continue
         result = validator.validate(line, fields)
@@ -176,31 +193,86 @@ _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "
 
 
 def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator[CleanRow], outcome: _Validation,
-           *, total_rows: int, filename: str, source: str, digest: str, size: int,
-           now: datetime) -> ImportReport:
+           *, filename: str, source: str, digest: str, size: int, now: datetime) -> ImportReport:
     clinic_id = clinic["id"]
     row = conn.execute(
-        "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes, total_rows)"
-        " VALUES (%s, %s, %s, %s, %s, %s) RETURNING id",
-        (clinic_id, filename, source, digest, size, total_rows),
+        "INSERT INTO call_lists (clinic_id, filename, source, sha256, size_bytes)"
+        " VALUES (%s, %s, %s, %s, %s) RETURNING id",
+        (clinic_id, filename, source, digest, size),
     ).fetchone()
     call_list_id = _id(row)
-    params = {"c": clinic_id, "list": call_list_id, "now": now}
-
+    # One import per clinic until commit: two uploads of the same file at once would otherwise both see
+    # its rows as new (ON CONFLICT below would still prevent duplicates, but the counts would be wrong).
+    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
     conn.execute("""
         CREATE TEMP TABLE call_list_stage (
             line int PRIMARY KEY, external_id text NOT NULL, patient_name text NOT NULL, phone text NOT NULL,
             starts_at timestamptz NOT NULL, duration_minutes int NOT NULL, provider text, location text,
             timezone text, notes text, row_hash text NOT NULL
         ) ON COMMIT DROP""")
+    conn.execute("""
+        CREATE TEMP TABLE call_list_changed (id bigint, line int, file_moved bool, reset bool, provider_changed bool)
+        ON COMMIT DROP""")
+
+    # Pipeline: while a worker thread loads chunk k into Postgres (COPY + set-based upserts; psycopg
+    # releases the GIL while the server works), this thread validates chunk k+1. The connection is
+    # used by one thread at a time: the next chunk is submitted only after the previous one finished.
+    totals = _ChunkCounts()
+    params = {"c": clinic_id, "list": call_list_id, "now": now}
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-list-load") as pool:
+        pending: Future[None] | None = None
+        for chunk in _batched(rows):
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(_load_chunk, conn, list(chunk), params, totals)
+        if pending is not None:
+            pending.result()
+
+    linked = slots.link_booked(conn, clinic_id)
+    imported, updated, moved = totals.imported, totals.updated, totals.moved
+    unchanged = outcome.valid - imported - updated
+    errors, rejected = outcome.errors, outcome.rejected
+    conn.execute(
+        "UPDATE call_lists SET status = 'completed', total_rows = %s, imported = %s, updated = %s, unchanged = %s,"
+        " rejected = %s, errors = %s, completed_at = now() WHERE id = %s",
+        (outcome.total, imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
+    )
+    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
+                  subject_id=call_list_id,
+                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
+                        "moved": moved, "slots_linked": linked, "filename": filename})
+    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
+                        rejected=rejected, errors=errors)
+
+
+_CHUNK_ROWS = 20_000
+_FIRST_CHUNK_ROWS = 4_000
+
+
+@dataclass
+class _ChunkCounts:
+    imported: int = 0
+    updated: int = 0
+    moved: int = 0
+
+
+def _batched(rows: Iterator[CleanRow]) -> Iterator[tuple[CleanRow, ...]]:
+    """A small first chunk (so Postgres starts working sooner), then chunks of _CHUNK_ROWS."""
+    size = min(_FIRST_CHUNK_ROWS, _CHUNK_ROWS)
+    while chunk := tuple(itertools.islice(rows, size)):
+        yield chunk
+        size = _CHUNK_ROWS
+
+
+def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: dict[str, Any],
+                totals: _ChunkCounts) -> None:
+    """Stage one chunk of valid rows and upsert it. External ids are unique across the whole file
+    (duplicates were rejected before), so chunks never touch the same appointment."""
+    conn.execute("TRUNCATE call_list_stage, call_list_changed")
     with conn.cursor() as cur, cur.copy(f"COPY call_list_stage ({', '.join(_STAGE_COLUMNS)}) FROM STDIN") as copy:
-        for r in rows:
+        for r in chunk:
             copy.write_row((r.line, r.external_id, r.patient_name, r.phone, r.starts_at, r.duration_minutes,
                             r.provider, r.location, r.timezone, r.notes, r.row_hash))
-    conn.execute("ANALYZE call_list_stage")
-    # From here to commit, one import per clinic: two uploads of the same file at once would otherwise
-    # both see its rows as new (ON CONFLICT below would still prevent duplicates, but miscount).
-    conn.execute("SELECT pg_advisory_xact_lock(%s, %s)", (_LOCK_NAMESPACE, clinic_id))
 
     # Patients: a name at a number within the clinic (patients_identity). The anti-join keeps a re-upload
     # from paying for ON CONFLICT on every row; ON CONFLICT still settles a race with another writer.
@@ -221,21 +293,20 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
     # the start; `reset` only if that differs from the current start (the agent may already have moved
     # the appointment there, in which case the patient's confirmation stands).
     conn.execute("""
-        CREATE TEMP TABLE call_list_changed ON COMMIT DROP AS
+        INSERT INTO call_list_changed
         SELECT a.id, s.line,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AS file_moved,
-               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at)
-                 AND s.starts_at <> a.starts_at AS reset,
-               a.provider IS DISTINCT FROM s.provider AS provider_changed
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at),
+               s.starts_at IS DISTINCT FROM coalesce(a.imported_starts_at, a.starts_at) AND s.starts_at <> a.starts_at,
+               a.provider IS DISTINCT FROM s.provider
           FROM appointments a JOIN call_list_stage s ON a.external_id = s.external_id
          WHERE a.clinic_id = %(c)s AND a.row_hash IS DISTINCT FROM s.row_hash""", params)
     # A moved appointment (or one given to another provider) no longer occupies its slot: free it the
-    # way clinic.slots does (appointment_id NULL); link_booked below books the new one if there is one.
+    # way clinic.slots does (appointment_id NULL); link_booked afterwards books the new one if any.
     conn.execute("""
         UPDATE slots SET appointment_id = NULL, booked_at = NULL
          WHERE clinic_id = %(c)s
            AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
-    updated = conn.execute("""
+    totals.updated += conn.execute("""
         UPDATE appointments a SET
                patient_id = p.id,
                starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
@@ -252,8 +323,8 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
           FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
           JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE a.id = c.id""", params).rowcount
-    reset = conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone()
-    imported = conn.execute("""
+    totals.moved += _first(conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone())
+    totals.imported += conn.execute("""
         INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
                                   duration_minutes, provider, location, timezone, notes, row_hash,
                                   call_list_id, status_changed_at)
@@ -263,22 +334,6 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
           JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
         ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
-    linked = slots.link_booked(conn, clinic_id)
-    unchanged = outcome.valid - imported - updated
-    errors, rejected = outcome.errors, outcome.rejected
-
-    conn.execute(
-        "UPDATE call_lists SET status = 'completed', imported = %s, updated = %s, unchanged = %s, rejected = %s,"
-        " errors = %s, completed_at = now() WHERE id = %s",
-        (imported, updated, unchanged, rejected, Jsonb(errors), call_list_id),
-    )
-    events.record(conn, kind="call_list.imported", actor=source, clinic_id=clinic_id, subject_type="call_list",
-                  subject_id=call_list_id,
-                  data={"imported": imported, "updated": updated, "unchanged": unchanged, "rejected": rejected,
-                        "moved": _first(reset), "slots_linked": linked,
-                        "filename": filename})
-    return ImportReport(call_list_id=call_list_id, imported=imported, updated=updated, unchanged=unchanged,
-                        rejected=rejected, errors=errors)
 
 
 def _first(row: Any) -> int:

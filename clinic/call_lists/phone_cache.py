@@ -49,8 +49,11 @@ class PhoneParser:
             exchange = nsn[:6]
             if exchange not in self._by_exchange:
                 # Same check as to_e164 without re-parsing text: the number is already +1 and ten digits.
+                # Valid for the clinic's own region implies valid (and is one metadata pass, not two).
                 number = phonenumbers.PhoneNumber(country_code=1, national_number=int(nsn))
-                self._by_exchange[exchange] = None if phonenumbers.is_valid_number(number) else InvalidPhone(
+                valid = (phonenumbers.is_valid_number_for_region(number, self.region)
+                         or phonenumbers.is_valid_number(number))
+                self._by_exchange[exchange] = None if valid else InvalidPhone(
                     f"not a valid {self.region} or international phone number")
             error = self._by_exchange[exchange]
             if error is not None:

@@ -260,18 +260,17 @@ def _looks_like_clock(text: str) -> bool:
     return _CLOCK.match(text) is not None
 
 
-def find_duplicates(rows: list[tuple[int, str]]) -> dict[int, int]:
-    """(line, external_id) pairs in file order -> {later line: first line} for repeated ids.
+class DuplicateIds:
+    """Spots an external_id seen earlier in the same file. The first occurrence owns the id; every later
+    row with it is reported and not imported, even when the first one had errors (we cannot tell which
+    one the clinic meant). Works on a stream, in file order."""
 
-    The first occurrence owns the id; every later row with the same id is reported and not imported,
-    even when the first one had errors (we cannot tell which one the clinic meant)."""
-    first: dict[str, int] = {}
-    dupes: dict[int, int] = {}
-    for line, key in rows:
-        if not key:
-            continue
-        if key in first:
-            dupes[line] = first[key]
-        else:
-            first[key] = line
-    return dupes
+    def __init__(self) -> None:
+        self._first: dict[str, int] = {}
+
+    def seen_before(self, line: int, external_id: str) -> int | None:
+        """The line where `external_id` first appeared, or None (and remember this line) if new."""
+        if not external_id:
+            return None
+        first = self._first.setdefault(external_id, line)
+        return None if first == line else first

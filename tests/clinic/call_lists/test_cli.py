@@ -8,16 +8,26 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import pytest
+import structlog
 from typer.testing import CliRunner
 
 from dialer.cli import app
 from tests.clinic.call_lists.conftest import HEADER
 
 runner = CliRunner()
+
+
+@pytest.fixture(autouse=True)
+def _unbind_logging() -> Iterator[None]:
+    """The CLI points structlog at the runner's stderr, which closes after each invoke."""
+    yield
+    structlog.reset_defaults()
 FUTURE = f"{date.today() + timedelta(days=30):%Y-%m-%d} 14:30"  # the CLI uses the real clock
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from clinic.call_lists.decoding import decode, iter_records, sniff_delimiter
 from clinic.call_lists.report import WholeFileError
@@ -93,3 +97,33 @@ def test_huge_field_is_a_whole_file_error() -> None:
     data = b'id,notes\n1,"' + b"x" * (200 * 1024) + b'"\n'
     with pytest.raises(WholeFileError, match="line 2"):
         records(data)
+
+
+_cell = st.text(alphabet=st.characters(codec="cp1252", exclude_categories=("Cs", "Cc")) | st.sampled_from(
+    [",", ";", "\t", '"', "\r", "\n"]), max_size=12)
+
+
+@settings(max_examples=150, deadline=None)
+@given(rows=st.lists(st.lists(_cell, min_size=3, max_size=3), min_size=1, max_size=8),
+       delimiter=st.sampled_from([",", ";", "\t"]), encoding=st.sampled_from(["utf-8", "utf-8-sig", "cp1252"]),
+       newline=st.sampled_from(["\r\n", "\n"]))
+def test_any_spreadsheet_export_round_trips(rows: list[list[str]], delimiter: str, encoding: str,
+                                            newline: str) -> None:
+    """Whatever a CSV writer produced (quoting delimiters, quotes and line breaks), we read back the same
+    cells, with the header on line 1 and each record numbered by the line it starts on."""
+    out = io.StringIO(newline="")
+    # Python's writer only quotes line-end characters of its own terminator; quote all with bare LF.
+    writer = csv.writer(out, delimiter=delimiter, lineterminator=newline,
+                        quoting=csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL)
+    writer.writerow(["h1", "h2", "h3"])
+    writer.writerows(rows)
+    got = records(out.getvalue().encode(encoding))
+    expected = [r for r in rows if any(c.strip() for c in r)]
+    assert [fields for _, fields in got[1:]] == expected
+    line = 2
+    starts = []
+    for r in rows:
+        if any(c.strip() for c in r):
+            starts.append(line)
+        line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in r)
+    assert [n for n, _ in got[1:]] == starts

@@ -13,7 +13,7 @@ import pytest
 from psycopg.rows import dict_row
 
 from clinic import slots
-from clinic.call_lists import ImportReport, WholeFileError, import_call_list
+from clinic.call_lists import ImportReport, WholeFileError, import_call_list, importer
 from clinic.settings import get_settings
 from tests.clinic.call_lists.conftest import HEADER, NOW, appointments
 
@@ -270,3 +270,32 @@ def test_report_json_shape(run_import: Run) -> None:
     report = run_import(GOOD.replace("Bob Stone", ""))
     assert list(report.to_dict()) == ["imported", "updated", "unchanged", "rejected", "errors", "call_list_id"]
     assert '"errors": [{"row": 4, "column": "patient_name"' in report.to_json()
+
+
+def test_chunked_load_gives_the_same_result_across_chunk_boundaries(run_import: Run, conn: Conn,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_CHUNK_ROWS", 2)
+    content = GOOD + "A4,José García,(212) 555-0142,2027-03-06 09:00,,Dr. Patel,,,\n"  # same patient as A1
+    report = run_import(content)
+    assert (report.imported, report.rejected) == (4, 0)
+    assert conn.execute("SELECT count(*) AS n FROM patients").fetchone() == {"n": 3}
+    moved = content.replace("2027-03-06 09:00", "2027-03-06 10:00")
+    report = run_import(moved)
+    assert (report.imported, report.updated, report.unchanged) == (0, 1, 3)
+    events = conn.execute("SELECT data FROM events WHERE kind = 'call_list.imported' ORDER BY id").fetchall()
+    assert events[-1]["data"]["moved"] == 1
+
+
+def test_whole_file_error_found_mid_stream_rolls_back_loaded_chunks(run_import: Run, conn: Conn,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(importer, "_CHUNK_ROWS", 2)
+    runaway = GOOD + 'A9,"Never closed,2125550199,2027-03-03 14:30,,,,,\n' + "".join(
+        f"B{i},Name,2125550100,2027-03-03 14:30,,,,,\n" for i in range(60))
+    with pytest.raises(WholeFileError, match="line 5: a double quote") as info:
+        run_import(runaway)
+    assert appointments(conn) == []
+    assert conn.execute("SELECT count(*) AS n FROM patients").fetchone() == {"n": 0}
+    stored = conn.execute("SELECT status, failure_reason FROM call_lists WHERE id = %s",
+                          (info.value.call_list_id,)).fetchone()
+    assert stored is not None and stored["status"] == "failed" and "missing closing quote" in stored["failure_reason"]
+    assert conn.execute("SELECT count(*) AS n FROM call_lists").fetchone() == {"n": 1}

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from clinic.call_lists.columns import map_header
-from clinic.call_lists.rows import CleanRow, RowValidator, find_duplicates, parse_clock, parse_start
+from clinic.call_lists.rows import CleanRow, DuplicateIds, RowValidator, parse_clock, parse_start
 
 NOW = datetime(2027, 3, 1, 12, 0, tzinfo=UTC)
 HEADER = ["external_id", "patient_name", "phone", "appointment_start", "duration_minutes", "provider", "location",
@@ -175,8 +175,10 @@ def test_parse_helpers() -> None:
     assert parse_start("03/03/2027 2:30 PM").tzinfo is None
 
 
-def test_find_duplicates_first_occurrence_owns_the_id() -> None:
-    assert find_duplicates([(2, "A"), (3, "B"), (5, "A"), (6, ""), (7, ""), (9, "A")]) == {5: 2, 9: 2}
+def test_duplicate_ids_first_occurrence_owns_the_id() -> None:
+    seen = DuplicateIds()
+    found = [seen.seen_before(line, key) for line, key in [(2, "A"), (3, "B"), (5, "A"), (6, ""), (7, ""), (9, "A")]]
+    assert found == [None, None, 2, None, None, 2]
 
 
 def test_now_must_be_aware() -> None:
