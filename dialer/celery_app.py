@@ -11,8 +11,12 @@ Run:  celery -A dialer.celery_app worker -Q dialer --pool=prefork -c 4
 
 from __future__ import annotations
 
-from celery import Celery
+from typing import Any
 
+from celery import Celery
+from celery.signals import after_setup_logger
+
+from clinic import logs
 from clinic.settings import get_settings
 
 
@@ -38,6 +42,14 @@ def make_app() -> Celery:
         },
     )
     return app
+
+
+@after_setup_logger.connect
+def _configure_logging(**_: Any) -> None:
+    """Workers and beat log through the masking structlog pipeline at LOG_LEVEL, like every other service.
+    (On the signal, not at import: importing the tasks elsewhere must not reconfigure that process.)"""
+    s = get_settings()
+    logs.configure(s.log_level, s.log_json)
 
 
 app = make_app()

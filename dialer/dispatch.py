@@ -10,13 +10,16 @@ whether the room already has our dispatch, so a worker crash never sends the age
 from __future__ import annotations
 
 import asyncio
+import atexit
+import hashlib
 import json
+import os
 from dataclasses import dataclass
-from typing import Any
 
 import aiohttp
 from livekit import api
 from livekit.api.twirp_client import ServerError
+from psycopg.rows import tuple_row
 
 from clinic.clock import get_clock
 from clinic.db import connection
@@ -59,43 +62,96 @@ def backoff_seconds(retries: int) -> float:
     return min(60.0, 2.0 * 2 ** retries)
 
 
-async def create_dispatch(room: str, metadata: str, *, check_existing: bool) -> str:
-    s = get_settings()
+class LiveKitSession:
+    """One event loop and one `LiveKitAPI` (one aiohttp session, so HTTP keep-alive) per worker process.
+
+    A dispatch is a single small request; opening a loop, a session and a TCP connection for each one
+    cost more CPU than the request itself. Keyed by process id (a forked prefork child builds its own)
+    and by the LiveKit URL and credentials (a settings change builds a new one).
+    """
+
+    def __init__(self) -> None:
+        self._owner: tuple[int, str, str, str] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._lk: api.LiveKitAPI | None = None
+
+    def _get(self) -> tuple[asyncio.AbstractEventLoop, api.LiveKitAPI]:
+        s = get_settings()
+        secret = s.livekit_api_secret.get_secret_value()
+        owner = (os.getpid(), s.livekit_url, s.livekit_api_key, hashlib.sha256(secret.encode()).hexdigest())
+        if owner != self._owner or self._loop is None or self._lk is None:
+            if self._owner is not None and self._owner[0] == owner[0]:
+                self.close()
+            loop = asyncio.new_event_loop()
+
+            async def make() -> api.LiveKitAPI:
+                return api.LiveKitAPI(s.livekit_url, s.livekit_api_key, secret,
+                                      timeout=aiohttp.ClientTimeout(total=10))
+
+            self._loop, self._lk, self._owner = loop, loop.run_until_complete(make()), owner
+        return self._loop, self._lk
+
+    def create_dispatch(self, room: str, metadata: str, *, check_existing: bool) -> str:
+        loop, lk = self._get()
+        return loop.run_until_complete(create_dispatch(lk, room, metadata, check_existing=check_existing))
+
+    def close(self) -> None:
+        if self._owner is not None and self._owner[0] != os.getpid():
+            self._loop, self._lk, self._owner = None, None, None  # a fork's copy: the parent owns it
+            return
+        if self._loop is not None and not self._loop.is_closed():
+            if self._lk is not None:
+                self._loop.run_until_complete(self._lk.aclose())
+            self._loop.close()
+        self._loop, self._lk, self._owner = None, None, None
+
+
+_session = LiveKitSession()
+atexit.register(_session.close)  # close the HTTP session cleanly (no "unclosed session" warnings at exit)
+
+
+async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check_existing: bool) -> str:
+    agent_name = get_settings().agent_name
     try:
-        async with api.LiveKitAPI(s.livekit_url, s.livekit_api_key, s.livekit_api_secret.get_secret_value(),
-                                  timeout=aiohttp.ClientTimeout(total=10)) as lk:
-            if check_existing:
-                for d in await lk.agent_dispatch.list_dispatch(room):
-                    if d.agent_name == s.agent_name and d.metadata == metadata:
-                        return d.id
-            d = await lk.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(
-                agent_name=s.agent_name, room=room, metadata=metadata))
-            return d.id
+        if check_existing:
+            for d in await lk.agent_dispatch.list_dispatch(room):
+                if d.agent_name == agent_name and d.metadata == metadata:
+                    return d.id
+        d = await lk.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(
+            agent_name=agent_name, room=room, metadata=metadata))
+        return d.id
     except (TimeoutError, ServerError, aiohttp.ClientError, ConnectionError) as exc:
         raise classify(exc)(f"{type(exc).__name__}: {exc}") from exc
 
 
-def _load(conn: Any, attempt_id: int) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    attempt = conn.execute("SELECT * FROM call_attempts WHERE id = %s", (attempt_id,)).fetchone()
-    if attempt is None:
-        return None, None
-    clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (attempt["clinic_id"],)).fetchone()
-    return attempt, clinic
+_LOAD = """
+SELECT ca.id, ca.outcome, ca.status, ca.room_name, ca.appointment_id,
+       coalesce(a.timezone, p.timezone) AS patient_tz, c.*
+FROM call_attempts ca
+JOIN clinics c ON c.id = ca.clinic_id
+JOIN appointments a ON a.id = ca.appointment_id
+JOIN patients p ON p.id = a.patient_id
+WHERE ca.id = %s
+"""
 
 
 def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = False) -> Outcome:
     """Dispatch one attempt if it is still planned. Raises TransientDispatchError for the task to retry."""
     clock = get_clock()
     with connection() as conn:
-        attempt, clinic = _load(conn, attempt_id)
-        if attempt is None or clinic is None or attempt["outcome"] is not None or attempt["status"] != "planned":
+        # One query: the attempt's state, its clinic's rules and the patient's zone.
+        cur = conn.cursor(row_factory=tuple_row)
+        row = cur.execute(_LOAD, (attempt_id,)).fetchone()
+        if row is None:
             return Outcome("skipped")
-        tz = conn.execute("SELECT coalesce(a.timezone, p.timezone) AS tz FROM appointments a"
-                          " JOIN patients p ON p.id = a.patient_id WHERE a.id = %s",
-                          (attempt["appointment_id"],)).fetchone()
+        names = [d.name for d in cur.description or ()]
+        attempt = dict(zip(names[:6], row[:6], strict=True))
+        clinic = dict(zip(names[6:], row[6:], strict=True))
+        if attempt["outcome"] is not None or attempt["status"] != "planned":
+            return Outcome("skipped")
         now = clock.now()
         why = "clinic paused" if clinic["paused_at"] is not None else why_not_callable(
-            ClinicWindow.from_clinic_row(clinic), tz["tz"] if tz else None, now)
+            ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now)
         if why:
             # Too late to call now (paused, or the window closed while queued): give the slot back.
             finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": f"not dispatched: {why}"})
@@ -106,8 +162,8 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         return Outcome("deferred", defer_seconds=max(0.5, reservation.wait_seconds - 5.0))
     metadata = json.dumps({"attempt_id": attempt_id})
     try:
-        dispatch_id = asyncio.run(create_dispatch(attempt["room_name"] or f"call-{attempt_id}", metadata,
-                                                  check_existing=redelivered))
+        dispatch_id = _session.create_dispatch(attempt["room_name"] or f"call-{attempt_id}", metadata,
+                                               check_existing=redelivered)
     except PermanentDispatchError as exc:
         fail_attempt(attempt_id, str(exc))
         return Outcome("failed")

@@ -45,9 +45,28 @@ def day_bounds(now: datetime, clinic_tz: str) -> tuple[datetime, datetime]:
     return start, (start + timedelta(days=1)).replace(tzinfo=local.tzinfo)
 
 
-# Attempts that count: anything still in flight or that reached the dialing stage.
-COUNTED = ("(a.outcome IS NULL OR a.dial_started_at IS NOT NULL OR a.sip_status_code IS NOT NULL"
-           " OR a.outcome NOT IN ('lost', 'failed'))")
+def counted(alias: str) -> str:
+    """SQL condition on call_attempts row `alias`: the attempt counts (in flight, or it reached dialing)."""
+    a = alias
+    return (f"({a}.outcome IS NULL OR {a}.dial_started_at IS NOT NULL OR {a}.sip_status_code IS NOT NULL"
+            f" OR {a}.outcome NOT IN ('lost', 'failed'))")
+
+
+COUNTED = counted("a")
+
+
+def window_starts(now: datetime, clinic_tz: str) -> tuple[datetime, datetime]:
+    """(start of the clinic's calendar day, start of the counting week) for `now`."""
+    day_start, _ = day_bounds(now, clinic_tz)
+    return day_start, min(day_start, now - timedelta(days=7))
+
+
+def lateral_counts(phone_expr: str, clinic_expr: str) -> str:
+    """A LATERAL subquery `(today, week)` counting one number's attempts; it probes the
+    (clinic_id, phone, planned_at) index once per row. Needs %(day_start)s, %(week_start)s, %(now)s."""
+    return (f"LATERAL (SELECT count(*) FILTER (WHERE ca.planned_at >= %(day_start)s) AS today, count(*) AS week"
+            f" FROM call_attempts ca WHERE ca.clinic_id = {clinic_expr} AND ca.phone = {phone_expr}"
+            f" AND ca.planned_at >= %(week_start)s AND ca.planned_at <= %(now)s AND {counted('ca')})")
 
 
 def counts(conn: psycopg.Connection[Any], clinic_id: int, phones: list[str], now: datetime,
@@ -55,8 +74,7 @@ def counts(conn: psycopg.Connection[Any], clinic_id: int, phones: list[str], now
     """{phone: (calls today, calls in the last 7 days)} for the given numbers."""
     if not phones:
         return {}
-    day_start, _ = day_bounds(now, clinic_tz)
-    week_start = min(day_start, now - timedelta(days=7))
+    day_start, week_start = window_starts(now, clinic_tz)
     rows = conn.execute(
         f"SELECT a.phone, count(*) FILTER (WHERE a.planned_at >= %s) AS today, count(*) AS week"
         f" FROM call_attempts a WHERE a.clinic_id = %s AND a.phone = ANY(%s) AND a.planned_at >= %s"

@@ -1,12 +1,21 @@
 """The planner ("hopper"): at one instant, which appointments get a call attempt now, and why not the others.
 
 Runs every tick (beat) for each clinic, and on demand for one instant (`python -m dialer plan`).
-Safety rests on three locks, so any number of planners may run at once:
-- a per-clinic transaction advisory lock: one planner at a time fills a clinic's free capacity;
-- `SELECT ... FOR UPDATE SKIP LOCKED` on appointments: a row being planned elsewhere is skipped;
-- a per-(clinic, number) advisory lock while the guardrail counts are read and the attempt inserted,
-  so two appointments sharing a phone cannot both pass the 1-call-a-day check;
-and on the database's unique index allowing one in-flight attempt per appointment.
+A tick is set-based, a handful of statements whatever the number of calls it plans:
+1. `pg_try_advisory_xact_lock(clinic)`: one planner at a time fills a clinic's free capacity;
+2. the clinic's in-flight count (read after the lock, so a planner that just committed is seen);
+3. one candidate query per page: due appointments with DNC, in-flight, exhaustion and the guardrail
+   counts (a LATERAL probe of the (clinic_id, phone, planned_at) index) evaluated in SQL, locked with
+   `FOR UPDATE SKIP LOCKED` so a row being planned elsewhere is skipped; the calling window, a pure
+   function, is applied to the page in Python, as is the guardrail for numbers picked twice in one page;
+4. one INSERT of all chosen attempts, which takes each number's advisory lock in bulk
+   (`pg_try_advisory_xact_lock` per row; a number held elsewhere is simply not planned this tick) and
+   joins the appointments to the night's batch in the same statement;
+5. one audit event.
+Guardrails count per clinic and the clinic lock serialises planners per clinic, so counts read in
+step 3 (a statement started after the lock was granted) already include every committed attempt; the
+per-number lock additionally shuts out any other writer of attempts that takes it. The database's
+unique index still allows one in-flight attempt per appointment whatever happens above it.
 """
 
 from __future__ import annotations
@@ -41,31 +50,63 @@ class PlanResult:
                 "skipped": [{"external_id": s["external_id"], "reason": s["reason"]} for s in self.skipped]}
 
 
-_CANDIDATES = """
-SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
-       coalesce(a.timezone, p.timezone) AS patient_tz, p.phone
-FROM appointments a JOIN patients p ON p.id = a.patient_id
+_IN_FLIGHT = "EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.id AND c.outcome IS NULL)"
+_ON_DNC = ("EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone"
+           " AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL))")
+
+_CANDIDATES = f"""
+SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
+       g.today, g.week
+FROM appointments a
+JOIN patients p ON p.id = a.patient_id
+CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
 WHERE a.clinic_id = %(clinic)s AND a.status = 'pending'
   AND a.starts_at >= %(from)s AND a.starts_at <= %(to)s
   AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= %(now)s)
   AND a.attempts_count < %(max_attempts)s
-  AND NOT EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.id AND c.outcome IS NULL)
-  AND NOT EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL))
+  AND NOT {_IN_FLIGHT}
+  AND NOT {_ON_DNC}
+  AND (NOT %(guarded)s OR (g.today < %(per_day)s AND g.week < %(per_week)s))
   AND (a.starts_at, a.id) > (%(after_start)s, %(after)s)
 ORDER BY a.starts_at, a.id
 LIMIT %(limit)s
 FOR UPDATE OF a SKIP LOCKED
 """
 
-_ALL_UPCOMING = """
+_ALL_UPCOMING = f"""
 SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
        coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.id AND c.outcome IS NULL) AS in_flight,
-       EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone
-               AND (d.clinic_id = a.clinic_id OR d.clinic_id IS NULL)) AS on_dnc
-FROM appointments a JOIN patients p ON p.id = a.patient_id
+       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week
+FROM appointments a
+JOIN patients p ON p.id = a.patient_id
+CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
 WHERE a.clinic_id = %(clinic)s AND a.status IN ('pending', 'unreachable') AND a.starts_at > %(now)s
 ORDER BY a.starts_at, a.id
+"""
+
+# All chosen attempts in one statement. Rows whose number lock is held elsewhere drop out before they
+# take an id; attempt numbers continue each appointment's history; late imports join today's batch.
+_INSERT = """
+WITH picked AS (
+    SELECT t.appointment_id, t.phone, nextval(pg_get_serial_sequence('call_attempts', 'id')) AS id
+    FROM unnest(%(appointments)s::bigint[], %(phones)s::text[]) AS t(appointment_id, phone)
+    WHERE NOT %(guarded)s OR pg_try_advisory_xact_lock(%(ns)s, hashtext(%(clinic)s::text || ':' || t.phone))
+), ins AS (
+    INSERT INTO call_attempts (id, clinic_id, appointment_id, attempt_number, phone, mode, status, planned_at,
+                               room_name, created_at, updated_at)
+    SELECT picked.id, %(clinic)s, picked.appointment_id,
+           coalesce((SELECT max(c.attempt_number) FROM call_attempts c
+                     WHERE c.appointment_id = picked.appointment_id), 0) + 1,
+           picked.phone, %(mode)s, 'planned', %(now)s, 'call-' || picked.id, %(now)s, %(now)s
+    FROM picked
+    RETURNING id, appointment_id
+), joined AS (
+    INSERT INTO batch_appointments (batch_id, appointment_id, added_at)
+    SELECT b.id, ins.appointment_id, %(now)s FROM ins
+    JOIN batches b ON b.clinic_id = %(clinic)s AND b.batch_date = %(today)s
+    ON CONFLICT DO NOTHING
+)
+SELECT id, appointment_id FROM ins
 """
 
 
@@ -90,27 +131,9 @@ def _in_flight_count(conn: psycopg.Connection[Any], clinic_id: int) -> int:
     return int(row["n"]) if row else 0
 
 
-def _insert_attempt(conn: psycopg.Connection[Any], clinic: dict[str, Any], appt: dict[str, Any], now: datetime,
-                    mode: str) -> int:
-    clinic_id = clinic["id"]
-    row = conn.execute(
-        """WITH n AS (SELECT nextval(pg_get_serial_sequence('call_attempts', 'id')) AS id)
-           INSERT INTO call_attempts (id, clinic_id, appointment_id, attempt_number, phone, mode, status,
-                                      planned_at, room_name, created_at, updated_at)
-           SELECT n.id, %(clinic)s, %(appt)s,
-                  coalesce((SELECT max(attempt_number) FROM call_attempts WHERE appointment_id = %(appt)s), 0) + 1,
-                  %(phone)s, %(mode)s, 'planned', %(now)s, 'call-' || n.id, %(now)s, %(now)s
-           FROM n RETURNING id""",
-        {"clinic": clinic_id, "appt": appt["id"], "phone": appt["phone"], "mode": mode, "now": now},
-    ).fetchone()
-    assert row is not None
-    # Appointments imported after the night's batch was built join it when they become due.
-    conn.execute(
-        "INSERT INTO batch_appointments (batch_id, appointment_id, added_at)"
-        " SELECT b.id, %s, %s FROM batches b WHERE b.clinic_id = %s AND b.batch_date = %s::date"
-        " ON CONFLICT DO NOTHING",
-        (appt["id"], now, clinic_id, now.astimezone(ZoneInfo(clinic["timezone"])).date()))
-    return int(row["id"])
+def _count_params(clinic: dict[str, Any], now: datetime) -> dict[str, Any]:
+    day_start, week_start = guardrails.window_starts(now, clinic["timezone"])
+    return {"clinic": clinic["id"], "now": now, "day_start": day_start, "week_start": week_start}
 
 
 def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> PlanResult:
@@ -121,10 +144,9 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     """
     result = PlanResult(clinic["id"])
     max_attempts = RetryPolicy.from_overrides(clinic["retry_policy"]).max_attempts
-    rows = conn.execute(_ALL_UPCOMING, {"clinic": clinic["id"], "now": now}).fetchall()
+    rows = conn.execute(_ALL_UPCOMING, _count_params(clinic, now)).fetchall()
     window = ClinicWindow.from_clinic_row(clinic)
     limits = guardrails.Limits.from_clinic_row(clinic)
-    counts = guardrails.counts(conn, clinic["id"], sorted({r["phone"] for r in rows}), now, clinic["timezone"])
     free = max(0, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]))
     planned_numbers: dict[str, int] = {}
     for row in rows:
@@ -135,9 +157,8 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
             reason = why_not_callable(window, row["patient_tz"], now)
             reason = "outside_window" if reason == "closed_day" else reason
         if reason is None:
-            today, week = counts[row["phone"]]
             extra = planned_numbers.get(row["phone"], 0)
-            reason = guardrails.check(limits, today + extra, week + extra)
+            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra)
         if reason is None and len(result.dial) >= free:
             reason = "capacity"
         if reason is None:
@@ -146,6 +167,16 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
         else:
             result.skipped.append({"external_id": row["external_id"], "appointment_id": row["id"], "reason": reason})
     return result
+
+
+def candidate_params(clinic: dict[str, Any], now: datetime, limit: int = PAGE) -> dict[str, Any]:
+    """Parameters of the candidate query for the clinic at `now` (first page)."""
+    limits = guardrails.Limits.from_clinic_row(clinic)
+    return {**_count_params(clinic, now), "from": now + clinic["call_ahead_min"],
+            "to": now + clinic["call_ahead_max"],
+            "max_attempts": RetryPolicy.from_overrides(clinic["retry_policy"]).max_attempts,
+            "guarded": limits.enabled, "per_day": limits.per_day, "per_week": limits.per_week,
+            "after": 0, "after_start": now, "limit": limit}
 
 
 def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime,
@@ -162,38 +193,40 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
     free = clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"])
     if free <= 0:
         return result
-    mode = mode or get_settings().dialer_call_mode
     window = ClinicWindow.from_clinic_row(clinic)
     limits = guardrails.Limits.from_clinic_row(clinic)
-    max_attempts = RetryPolicy.from_overrides(clinic["retry_policy"]).max_attempts
-    params = {"clinic": clinic["id"], "now": now, "from": now + clinic["call_ahead_min"],
-              "to": now + clinic["call_ahead_max"], "max_attempts": max_attempts, "after": 0,
-              "after_start": now, "limit": PAGE}
-    while free > 0:
+    params = candidate_params(clinic, now)
+    chosen: list[dict[str, Any]] = []
+    picked_numbers: dict[str, int] = {}  # numbers chosen earlier in this tick (siblings share a phone)
+    while len(chosen) < free:
+        # Lock only about as many rows as can be planned: fewer row locks, and other planners skip less.
+        params["limit"] = min(PAGE, max(2 * (free - len(chosen)), 10))
         rows = conn.execute(_CANDIDATES, params).fetchall()
         if not rows:
             break
         params["after"], params["after_start"] = rows[-1]["id"], rows[-1]["starts_at"]
         for row in rows:
+            if len(chosen) >= free:
+                break
             if why_not_callable(window, row["patient_tz"], now) is not None:
                 continue
-            if free <= 0:
-                break
-            if limits.enabled:
-                locked = conn.execute("SELECT pg_try_advisory_xact_lock(%s, hashtext(%s)) AS ok",
-                                      (_NUMBER_LOCK, f"{clinic['id']}:{row['phone']}")).fetchone()
-                if not locked or not locked["ok"]:
-                    continue
-                today, week = guardrails.counts(conn, clinic["id"], [row["phone"]], now, clinic["timezone"])[
-                    row["phone"]]
-                if guardrails.check(limits, today, week):
-                    continue
-            attempt_id = _insert_attempt(conn, clinic, row, now, mode)
-            result.dial.append({"external_id": row["external_id"], "appointment_id": row["id"],
-                                "attempt_id": attempt_id})
-            free -= 1
-        if len(rows) < PAGE:
+            extra = picked_numbers.get(row["phone"], 0)
+            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra):
+                continue
+            picked_numbers[row["phone"]] = extra + 1
+            chosen.append(row)
+        if len(rows) < params["limit"]:
             break
+    if not chosen:
+        return result
+    created = conn.execute(_INSERT, {
+        "appointments": [r["id"] for r in chosen], "phones": [r["phone"] for r in chosen],
+        "guarded": limits.enabled, "ns": _NUMBER_LOCK, "clinic": clinic["id"],
+        "mode": mode or get_settings().dialer_call_mode, "now": now,
+        "today": now.astimezone(ZoneInfo(clinic["timezone"])).date()}).fetchall()
+    attempt_of = {r["appointment_id"]: r["id"] for r in created}
+    result.dial = [{"external_id": r["external_id"], "appointment_id": r["id"], "attempt_id": attempt_of[r["id"]]}
+                   for r in chosen if r["id"] in attempt_of]
     if result.dial:
         events.record(conn, kind="planner.planned", actor="dialer", clinic_id=clinic["id"],
                       data={"attempts": [d["attempt_id"] for d in result.dial]})

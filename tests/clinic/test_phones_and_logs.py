@@ -2,6 +2,7 @@ import json
 import logging
 
 import pytest
+import structlog
 
 from clinic import logs
 from clinic.phones import InvalidPhone, mask, mask_in_text, to_e164
@@ -27,8 +28,13 @@ def test_mask_keeps_country_area_and_last_four() -> None:
 
 def test_info_logs_never_carry_numbers_or_names(capsys: pytest.CaptureFixture[str]) -> None:
     logs.configure("INFO", json_output=True)
-    logs.get_logger("t").info("dialing +14155550132", patient_name="Ada Lovelace", attempt_id=7)
-    line = capsys.readouterr().err.strip().splitlines()[-1]
+    try:
+        logs.get_logger("t").info("dialing +14155550132", patient_name="Ada Lovelace", attempt_id=7)
+        line = capsys.readouterr().err.strip().splitlines()[-1]
+    finally:
+        # configure() bound structlog to this test's captured stderr, closed after the test: any later
+        # test that logs would fail with "I/O operation on closed file".
+        structlog.reset_defaults()
     event = json.loads(line)
     assert "4155550132" not in line and "Ada" not in line
     assert event["attempt_id"] == 7

@@ -100,3 +100,37 @@ def test_cli_dry_run_json_shape(db_url, conn, make_clinic) -> None:
     assert CliRunner().invoke(app, ["resume", "--clinic", "cli-clinic", "--json"]).exit_code == 0
     batch = CliRunner().invoke(app, ["batch", "--clinic", "cli-clinic", "--date", "2026-03-10", "--json"])
     assert batch.exit_code == 0 and json.loads(batch.stdout)["batch_date"] == "2026-03-10"
+
+
+def test_one_tick_counts_siblings_against_the_daily_limit(conn, make_clinic) -> None:
+    """Set-based planning: numbers picked earlier in the same tick count towards the guardrail."""
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10, max_calls_per_number_per_day=2)
+    kids = [appointment(conn, c["id"], f"kid-{i}", NOW + 2 * DAY + timedelta(minutes=i), phone="+14155550130",
+                        name=f"Kid {i}") for i in range(3)]
+    other = appointment(conn, c["id"], "other", NOW + 2 * DAY + timedelta(minutes=9), phone="+14155550131")
+    conn.commit()
+    r = planner.plan_clinic(conn, c, NOW, mode="sim")
+    conn.commit()
+    assert [d["appointment_id"] for d in r.dial] == [kids[0], kids[1], other]
+    rows = conn.execute("SELECT appointment_id, attempt_number, room_name, id FROM call_attempts"
+                        " ORDER BY id").fetchall()
+    assert [(x["appointment_id"], x["attempt_number"], x["room_name"]) for x in rows] == [
+        (a, 1, f"call-{x['id']}") for a, x in zip([kids[0], kids[1], other], rows, strict=True)]
+
+
+def test_number_locked_elsewhere_is_left_for_the_next_tick(db_url, conn, make_clinic) -> None:
+    """A number whose advisory lock another session holds is not planned (and takes no capacity)."""
+    import psycopg
+
+    c = _clinic(conn, make_clinic, max_concurrent_calls=10)
+    held = appointment(conn, c["id"], "held", NOW + 2 * DAY, phone="+14155550140")
+    free = appointment(conn, c["id"], "free", NOW + 2 * DAY, phone="+14155550141")
+    conn.commit()
+    with psycopg.connect(db_url) as other:
+        other.execute("SELECT pg_advisory_xact_lock(%s, hashtext(%s))", (planner._NUMBER_LOCK,
+                                                                           f"{c['id']}:+14155550140"))
+        r = planner.plan_clinic(conn, c, NOW, mode="sim")
+        conn.commit()
+        other.rollback()
+    assert [d["appointment_id"] for d in r.dial] == [free]
+    assert [d["appointment_id"] for d in planner.plan_clinic(conn, c, NOW, mode="sim").dial] == [held]
