@@ -8,10 +8,9 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
+from agent.call_context import CallInfo
 from clinic import dnc, events, scheduling
 from clinic.db import connection
-
-from agent.call_context import CallInfo
 
 ACTOR = "agent"
 
@@ -21,11 +20,13 @@ def confirm(call: CallInfo, now: datetime) -> str:
     with connection() as conn:
         row = conn.execute(
             "UPDATE appointments SET status = 'confirmed', status_changed_at = %s, updated_at = %s"
-            " WHERE id = %s AND status IN ('pending', 'staff_followup', 'unreachable') RETURNING id",
+            " WHERE id = %s AND status IN ('pending', 'staff_followup', 'unreachable') RETURNING status",
             (now, now, call.appointment["id"])).fetchone()
         if row:
             events.record(conn, kind="appointment.confirmed", actor=ACTOR, clinic_id=call.clinic["id"],
                           subject_type="appointment", subject_id=call.appointment["id"])
+            return row["status"]
+        # Already decided (a repeated tool call, or a moved appointment): report what is stored.
         status = conn.execute("SELECT status FROM appointments WHERE id = %s",
                               (call.appointment["id"],)).fetchone()
     return status["status"] if status else "confirmed"

@@ -56,10 +56,10 @@ def dial_fields(result: DialResult) -> dict[str, Any]:
 async def detect_in_text(amd: AMD, greeting: str | None) -> Any:
     """Feed a text-mode greeting to LiveKit's AMD through the hooks its audio pipeline calls
     (speech started -> transcript -> speech ended) and return its verdict."""
-    # AMD opens its listening gate in a setup task; text fed before that task ran is dropped (-> uncertain).
-    setup = getattr(amd, "_setup_task", None)
-    if setup is not None and not setup.done():
-        await setup
+    for _ in range(200):  # AMD opens its listening gate from a setup task; input before that is dropped
+        if amd.started:
+            break
+        await asyncio.sleep(0.005)
     if greeting:
         amd._on_user_speech_started()
         amd._on_transcript(greeting)

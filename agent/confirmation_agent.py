@@ -78,9 +78,8 @@ class ConfirmationAgent(Agent):
     def now(self) -> datetime:
         return get_clock().now()
 
-    async def _filler(self, ctx: RunContext, kind: str = "lookup") -> None:
-        """Speak a filler right away (the DB work follows), timed for the benchmark."""
-        t0 = asyncio.get_running_loop().time()
+    async def _filler(self, ctx: RunContext, kind: str, t0: float) -> None:
+        """Speak a filler right away (the DB work follows); the delay since the tool started is kept."""
         text = self.phrases.lookup() if kind == "lookup" else self.phrases.saving()
         # Not added to the chat context (the model needn't read it); the call record hears it via on_filler.
         ctx.session.say(text, add_to_chat_ctx=False)
@@ -112,9 +111,10 @@ class ConfirmationAgent(Agent):
 
     async def _run_tool(self, ctx: RunContext, fn: Callable[[], Any], filler: str | None = "lookup") -> Any:
         """Filler first, then the blocking DB call off the event loop, with a longer-wait filler if slow."""
+        t0 = asyncio.get_running_loop().time()
         await self._tool_event(ctx, "started")
         if filler:
-            await self._filler(ctx, filler)
+            await self._filler(ctx, filler, t0)
         try:
             async with ctx.with_filler(self.phrases.still_working, delay=2.5, interval=4.0, max_steps=2):
                 result = await asyncio.to_thread(fn)

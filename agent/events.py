@@ -14,6 +14,7 @@ The page is a test tool used by staff in the room, so transcripts go to it; noth
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Awaitable, Callable
@@ -49,10 +50,8 @@ class CallEvents:
         event = make_event(kind, self.attempt_id, **fields)
         self.sent.append(event)
         if self._sink is not None:
-            try:
+            with contextlib.suppress(Exception):  # the page is optional; never fail a call over it
                 await self._sink(json.dumps(event).encode())
-            except Exception:  # the page is optional; never fail a call over it
-                pass
 
 
 def room_sink(room: Any) -> Sink:

@@ -83,7 +83,8 @@ NOT_PATIENT = (r"this is (his|her|their) \w+|i'm (his|her|their) \w+|(he|she|the
                r"not (here|home|available|in) right now|this isn't (him|her)|this is not (him|her)|"
                r"(he|she)'s (at|out|away|asleep|sleeping|at work|working)|can i take a message|"
                r"take a message|speaking for (him|her)|on (his|her) behalf|not (him|her)\b|"
-               r"(he|she) can't come to the phone|(he|she)'s (busy|out|sleeping)|i'm not \w+\b(?<!sure)")
+               r"(he|she) can't come to the phone|(he|she)'s (busy|out|sleeping)|"
+               r"(he's|she's|they're) not (here|home|in|available|around)|i'm not (him|her|the patient|who you)")
 CALLBACK = (r"call (me |us |him |her )?(back|later|again|another time|tomorrow|in an hour|this evening|tonight)|"
             r"bad time|not a good time|busy right now|i'm (busy|driving|at work|in a meeting|in the middle)|"
             r"can't talk|can't really talk|try (me )?(again )?(later|tomorrow|another)|ring (me )?back|"
@@ -104,9 +105,12 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"(monday|tuesday|wednesday|thursday|friday)s? (would|works|is) (be )?better|"
               r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
               r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
-              r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)")
+              r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)|week after|"
+              r"\b(is|are) bad\b|(monday|tuesday|wednesday|thursday|friday)s? (would|works?|is) (be )?better|"
+              r"\b(it|that) (later|earlier)\b|^(next |this |on |maybe )?(monday|tuesday|wednesday|thursday|friday|"
+              r"saturday|sunday)s?( (morning|afternoon|evening))?$|^(in the )?(mornings?|afternoons?|evenings?)$")
 QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|^(does|do|is|are|can|will|would|should|could) (the|he|she|it|"
-            r"they|there|you|i|we|my)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
+            r"they|there|you|i|we|my|this|that)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
             r"does) (i|we|you) (need|bring|park|have to|come|eat|fast)|\bparking\b|\baddress\b|"
             r"\bbring\b|\binsurance\b|\bdirections\b|\bhow long\b|\bprepare|\bfast(ing)?\b")
 CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|all right|absolutely|definitely|"
@@ -115,10 +119,14 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"her|me)|you got (him|her|me|it)|yes please|please do|go ahead|confirm|confirmed|i think so|"
            r"i guess|probably|should be|works|good)\b|\bconfirm\b|i'll be there|we'll be there|i'll make it|"
            r"\bsee you (then|there)|(that|it|which|this) (works|is fine|is good|sounds good|is perfect)|"
-           r"\bstill (on|coming|good|planning)|count me in|i can make it|i can come|i'll come|be there|"
+           r"\bstill (on|coming|good|planning)|that's (perfect|great|fine|good)|"
+           r"count me in|i can make it|i can come|i'll come|be there|"
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
            r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
            r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$")
+REPEAT = (r"^(what|huh|sorry|pardon|come again|excuse me|say that again|sorry what|what did you say|hello|hi|"
+          r"can you repeat that|repeat that|what was that|i'm sorry what)$")
+BACKCHANNEL_YES = r"^(uh huh|uh-huh|mm hmm|mm-hmm|mhm|mhmm|um hmm)$"
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
 _CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,
                  "3rd": 3, "three": 3, "3": 3, "last": 3}
@@ -139,6 +147,8 @@ def classify(text: str, context: Context = "appointment") -> Intent:
         digit = m.group(1)
         return Intent(raw, DTMF_INTENTS.get(digit, "unclear"), dtmf=digit)
     t = normalize(text)
+    if _any(BACKCHANNEL_YES, t.strip(" ?")):
+        return Intent(raw, "confirm")
     core = _FILLERS.sub("", t).strip(" ?")
     if not core:
         return Intent(raw, "unclear")
@@ -161,17 +171,15 @@ def classify(text: str, context: Context = "appointment") -> Intent:
     if _any(r"\b(not sure|don't know|no idea|unsure|maybe|possibly|let me think|hard to say)\b", core) and \
             not _any(QUESTION, core):
         return Intent(raw, "unclear")
-    if _any(QUESTION, core) and not _any(r"^(what|huh|sorry|pardon|come again|excuse me)$", core) and \
-            not _any(r"^(sorry )?(what|who)('s| is| was)? (that|this|it)?\s*(again)?$", core) or core.endswith("?"):
-        if "?" in t or _any(QUESTION, core):
-            if not _any(r"^(what|huh|sorry|pardon|come again|excuse me|say that again)\b", core) or \
-                    _any(r"\b(bring|park|address|where|how long|insurance|fast|prepare|what time|which)\b", core):
-                return Intent(raw, "question")
+    if _any(REPEAT, core):
+        return Intent(raw, "unclear")
+    if _any(QUESTION, core) or t.endswith("?"):
+        return Intent(raw, "question")
     if yeah_no and not _any(r"\b(fine|good|works|problem|worries|that's right|correct)\b", core):
         return Intent(raw, "reschedule" if context != "identity" else "not_patient", negative=True)
     if negated_cancel:
         return Intent(raw, "confirm")
-    if _any(BARE_NEGATIVE, core) or _any(r"^(no|nope|nah)\b", core) and not _any(CONFIRM, core.split(" ", 1)[-1]):
+    if _any(BARE_NEGATIVE, core) or (_any(r"^(no|nope|nah)\b", core) and not _any(CONFIRM, core.split(" ", 1)[-1])):
         if context == "identity":
             return Intent(raw, "not_patient", negative=True)
         if context == "appointment":

@@ -110,7 +110,7 @@ class ReceptionistPolicy:
                         v.appointment = out["appointment"]
                     if name == "find_available_slots" and not item.is_error:
                         v.options = [o["time"] for o in out.get("options", [])]
-                if i > last_user_idx and last_user_idx >= 0 or (last_user_idx < 0 and i >= 0):
+                if (i > last_user_idx and last_user_idx >= 0) or (last_user_idx < 0 and i >= 0):
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
                 v.last_user = item.text_content or ""
@@ -194,9 +194,9 @@ class ReceptionistPolicy:
         if name == "confirm_identity":
             appt = o.get("appointment", v.appointment)
             return self._say([
-                f"Thanks, {first}. I'm calling to confirm your appointment on {appt}. Will you be able to make it? "
+                f"I'm calling to confirm your appointment on {appt}. Will you be able to make it? "
                 "You can also press 1 to confirm, 2 to reschedule, or 3 to cancel.",
-                f"Great, thanks {first}. You're scheduled for {appt}. Can you still make it? "
+                f"You're scheduled for {appt}. Can you still make it? "
                 "Or press 1 to confirm, 2 to reschedule, or 3 to cancel.",
             ], "ask_appointment", ack=False)
         if name == "not_the_patient":
@@ -283,7 +283,6 @@ class ReceptionistPolicy:
 
     def _after_user(self, v: PolicyView) -> Reply:
         text = v.last_user.strip()
-        first = self.first_name
         if text == "[silence]":
             if v.silence_streak >= 2:
                 return Reply(tool="end_call", args={"reason": "silence"}, kind="silence")
@@ -324,7 +323,10 @@ class ReceptionistPolicy:
             if it.negative or label in ("not_patient", "reschedule"):
                 return Reply(tool="wrong_number")
         if label == "confirm" and not it.dtmf:
-            return Reply(tool="confirm_identity")
+            # Thank them in the same step as the tool call: the patient hears it while the tool runs
+            # instead of after a second model step (no appointment detail in it).
+            return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
+                                                   f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
         if label == "not_patient" and it.negative:
             return self._say([f"Oh, my apologies. Does {first} use this number?",
                               f"Sorry about that. Is this a number for {first}?"], "ask_knows", ack=False)
@@ -386,7 +388,7 @@ class ReceptionistPolicy:
                 return self._say(["No problem. Would you like to pick another time, or should I cancel it?",
                                   "That's okay. Shall I find you another time, or cancel the appointment?"],
                                  "resched_or_cancel")
-            if has_pref or kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text):
+            if has_pref or (kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text)):
                 return Reply(tool="find_available_slots", args={"preference": text})
             return self._say(["Sure, I can help with that. What day or time works better for you?",
                               "Of course. When would suit you better?"], "ask_preference")

@@ -18,6 +18,7 @@ from agent.call_record import CallRecord, final_outcome
 from agent.call_state import CallState
 from agent.confirmation_agent import SILENCE_TEXT, ConfirmationAgent, dtmf_text
 from agent.events import CallEvents, room_sink
+from agent.gc_tuning import settle_heap
 from agent.session_factory import build_session, production_parts
 from agent.voicemail import leave_voicemail_text
 from clinic.clock import get_clock
@@ -29,6 +30,8 @@ server = AgentServer()
 
 def prewarm(proc: JobProcess) -> None:
     proc.userdata["vad"] = silero.VAD.load()
+    settle_heap()
+
 
 
 server.setup_fnc = prewarm
@@ -109,7 +112,7 @@ async def entrypoint(ctx: JobContext) -> None:
     session.say(agent.greeting(), allow_interruptions=True)
 
 
-def AMD_for(session: Any) -> Any:  # noqa: N802 - reads like the class it returns
+def AMD_for(session: Any) -> Any:
     """LiveKit's AMD; waits for a machine greeting to finish before the voicemail starts."""
     from livekit.agents.voice.amd import AMD
 

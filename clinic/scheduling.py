@@ -8,6 +8,7 @@ calls racing for one slot exactly one gets rowcount 1; the loser's transaction i
 
 from __future__ import annotations
 
+import contextlib
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -120,16 +121,14 @@ def parse_preference(text: str, *, today: date) -> Preference:
         if m.group(0).endswith("s") or re.search(r"\b(any|every)\s+" + m.group(1), t):
             weekday_days.add(first + timedelta(days=7))  # "Tuesdays" / "any Tuesday": a second week too
     if weekday_days:
-        days = weekday_days if days is None else weekday_days
+        days = weekday_days  # a named weekday is more specific than "next week" (already folded in)
 
     month_re = r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})(?:st|nd|rd|th)?\b"
     for m in re.finditer(month_re, t):
         month = _MONTHS.index(m.group(1)) + 1
         year = today.year + (1 if month < today.month else 0)
-        try:
+        with contextlib.suppress(ValueError):
             days = {date(year, month, int(m.group(2)))}
-        except ValueError:
-            pass
     m = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
     if m and not re.search(month_re, t):
         d = int(m.group(1))
@@ -177,7 +176,7 @@ def parse_preference(text: str, *, today: date) -> Preference:
 
 def choose_slots(free: list[dict[str, Any]], pref: Preference, *, tz: ZoneInfo, limit: int = 3,
                  exclude_ids: frozenset[int] = frozenset()) -> list[dict[str, Any]]:
-    """At most `limit` slots nearest the preference, spread over different days when the wish is broad.
+    """At most `limit` slots nearest the preference, spread over days and times of day (see `_spread`).
 
     Exact matches first; if there are none, relax the time-of-day (keep the day), then the day (keep
     the time of day), then anything soonest. `free` rows need `id` and `starts_at` (aware)."""
@@ -194,21 +193,38 @@ def choose_slots(free: list[dict[str, Any]], pref: Preference, *, tz: ZoneInfo, 
 
 
 def _spread(rows: list[dict[str, Any]], tz: ZoneInfo, limit: int) -> list[dict[str, Any]]:
-    """Prefer one slot per day (a choice of days is more useful than 9:00, 9:30, 10:00)."""
-    picked: list[dict[str, Any]] = []
-    seen_days: set[date] = set()
+    """A real choice: different days first, and different times of day within the wish.
+
+    Offering 1:00, 1:30 and 2:00 is one option said three times. So: the soonest matching slot first
+    (soonest is what most people want), then one slot on each next day, each time the one whose time of
+    day is farthest from the times already picked; if there are fewer days than `limit`, the rest come
+    from the same days, again farthest in time of day from what is picked (ties: the earlier slot).
+    For a single-day afternoon wish with half-hourly slots this gives 1:00, 2:30 and 4:30."""
+    if not rows:
+        return []
+
+    def minute_of_day(r: dict[str, Any]) -> int:
+        local = r["starts_at"].astimezone(tz)
+        return local.hour * 60 + local.minute
+
+    def farthest(candidates: list[dict[str, Any]], picked: list[dict[str, Any]]) -> dict[str, Any]:
+        taken = [minute_of_day(p) for p in picked]
+        # max of (distance to the nearest picked time of day), earliest start on ties (rows are sorted)
+        return max(candidates, key=lambda r: (min(abs(minute_of_day(r) - t) for t in taken),
+                                              -r["starts_at"].timestamp()))
+
+    by_day: dict[date, list[dict[str, Any]]] = {}
     for r in rows:
-        d = r["starts_at"].astimezone(tz).date()
-        if d not in seen_days:
-            picked.append(r)
-            seen_days.add(d)
-        if len(picked) == limit:
-            return picked
-    for r in rows:
-        if r not in picked:
-            picked.append(r)
-        if len(picked) == limit:
+        by_day.setdefault(r["starts_at"].astimezone(tz).date(), []).append(r)
+    days = list(by_day)
+    picked = [rows[0]]
+    for d in days[1:limit]:
+        picked.append(farthest(by_day[d], picked))
+    while len(picked) < limit:
+        rest = [r for r in rows if r not in picked and r["starts_at"].astimezone(tz).date() in days[:limit]]
+        if not rest:
             break
+        picked.append(farthest(rest, picked))
     return sorted(picked, key=lambda r: r["starts_at"])
 
 

@@ -9,7 +9,7 @@ from tests.agent.conftest import NOW, ScriptedFarEnd, agent_lines, appointment, 
 
 def test_confirm(world, run_call, conn):
     result = run_call(ScriptedFarEnd(["yes this is maria", "yes I'll be there"]))
-    print("\n".join(agent_lines(result)))
+    assert result.amd_category == "human"
     assert result.outcome == "confirmed"
     assert appointment(conn, world["appointment"]["id"])["status"] == "confirmed"
     row = attempt(conn, world["attempt"]["id"])
