@@ -27,6 +27,7 @@ migrate: services ## Create the database and apply migrations
 
 demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
+	$(PY) -m token_server.demo_dashboard
 
 test: migrate frontend browsers ## Set up and run the whole test suite
 	$(PY) -m ruff check .

@@ -36,7 +36,7 @@ def build_batch(conn: psycopg.Connection[Any], clinic: dict[str, Any], day: date
     added = conn.execute(
         "INSERT INTO batch_appointments (batch_id, appointment_id, added_at)"
         " SELECT %(batch)s, a.id, %(now)s FROM appointments a"
-        " WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND a.attempts_count < %(max)s"
+        " WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test AND a.attempts_count < %(max)s"
         " AND a.starts_at >= %(start)s + %(min)s AND a.starts_at <= %(end)s + %(maxahead)s"
         " ON CONFLICT DO NOTHING",
         {"batch": row["id"], "now": now, "clinic": clinic["id"], "max": max_attempts, "start": start, "end": end,

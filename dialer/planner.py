@@ -60,7 +60,7 @@ SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS pat
 FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
-WHERE a.clinic_id = %(clinic)s AND a.status = 'pending'
+WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test
   AND a.starts_at >= %(from)s AND a.starts_at <= %(to)s
   AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= %(now)s)
   AND a.attempts_count < %(max_attempts)s
@@ -81,6 +81,7 @@ FROM appointments a
 JOIN patients p ON p.id = a.patient_id
 CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
 WHERE a.clinic_id = %(clinic)s AND a.status IN ('pending', 'unreachable') AND a.starts_at > %(now)s
+  AND NOT a.is_test
 ORDER BY a.starts_at, a.id
 """
 

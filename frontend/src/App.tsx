@@ -7,6 +7,13 @@ import { Upload } from "./pages/Upload";
 const PAGES = { dashboard: "Dashboard", upload: "Upload", "test-call": "Test call" } as const;
 type PageName = keyof typeof PAGES;
 
+// `make demo` prints a URL ending in #key=...: take the key into session storage and out of the address bar.
+const fromUrl = /[#&]key=([^&]+)/.exec(window.location.hash);
+if (fromUrl) {
+  session.save(decodeURIComponent(fromUrl[1]));
+  history.replaceState(null, "", window.location.pathname + "#/dashboard");
+}
+
 function currentPage(): PageName {
   const h = window.location.hash.replace(/^#\/?/, "");
   return (h in PAGES ? h : "dashboard") as PageName;

@@ -118,7 +118,7 @@ def test_dashboard_shows_seeded_outcomes(page: Any, server: str, clinic_a: Seede
     seed.batch(clinic_a, [*appts, seed.appointment(clinic_a)])
     other = seed.appointment(clinic_b, name="Other Clinic Person")
     seed.attempt(clinic_b, other, outcome="busy")
-    _sign_in(page, server, clinic_a)
+    page.goto(f"{server}/#key={clinic_a.key}")  # the URL `make demo` prints
     chart = page.get_by_test_id("outcome-chart")
     chart.wait_for()
     assert chart.locator("[data-outcome=confirmed] .bar-value").inner_text() == "2"
@@ -130,6 +130,7 @@ def test_dashboard_shows_seeded_outcomes(page: Any, server: str, clinic_a: Seede
     table.locator("tbody tr.clickable").nth(5).wait_for()
     assert table.locator("tbody tr.clickable").count() == 6
     assert "Other Clinic Person" not in table.inner_text()
+    assert clinic_a.key not in page.url  # the key left the address bar for session storage
     page.screenshot(path=str(ARTIFACTS / "dashboard.png"), full_page=True)
     table.locator("tbody tr").first.click()
     view = page.get_by_test_id("call-view")
