@@ -12,6 +12,7 @@ persona must lead to, or if anything else went wrong.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -25,6 +26,7 @@ from rich.progress import Progress as RichProgress
 from rich.table import Table
 
 from clinic import clinics
+from clinic.logs import configure
 from clinic.settings import get_settings
 from sim.phone_network import read_call_list
 from sim.run import Progress, RunError, RunReport, SimRun, first_calling_night
@@ -69,8 +71,10 @@ def print_summary(report: RunReport, out: Console = console) -> None:
     p95 = f"{f['p95_call_seconds']:.0f}s" if f["p95_call_seconds"] is not None else "n/a"
     out.print(f"confirmation rate (confirmed or rescheduled): [bold]{f['confirmation_rate']:.0%}[/bold] "
               f"({f['confirmed_or_rescheduled']}/{f['appointments']})")
-    out.print(f"cost per confirmed appointment: [bold]{cost}[/bold] (total ${f['total_cost_usd']:.4f})")
-    out.print(f"call length (answered calls, simulated time): median [bold]{med}[/bold], p95 [bold]{p95}[/bold]")
+    out.print(f"cost per confirmed appointment: [bold]{cost}[/bold] (modelled for real audio and an LLM: "
+              f"${f['modelled_cost_usd']:.4f} for {f['answered_calls']} answered calls; recorded in sim mode: "
+              f"${f['recorded_cost_usd']:.4f})")
+    out.print(f"call length (answered calls, modelled speech time): median [bold]{med}[/bold], p95 [bold]{p95}[/bold]")
     if report.restarts:
         out.print(f"services restarted during the run: {report.restarts}")
 
@@ -128,6 +132,8 @@ def run_demo(call_list: Path = SAMPLE_LIST, *, seed: str = DEMO_SEED, speed: flo
 
 
 def main() -> int:
+    configure("WARNING")   # the progress bar and the summary are the demo's output
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwind, so the services are stopped
     try:
         report = run_demo(Path(os.environ.get("DEMO_CALL_LIST", SAMPLE_LIST)))
     except (RunError, clinics.ClinicError, clinics.ClinicNotFound) as exc:

@@ -38,12 +38,13 @@ from clinic.call_lists.report import ImportReport
 from clinic.clock import SharedSimClock
 from clinic.retry_policy import CallingDays
 from dialer import planner
+from sim.call_model import modelled_cost, spoken_seconds
 from sim.personas import get_spec
 from sim.phone_network import SimRow, read_call_list
 from sim.services import Namespace, Services
 
-STALL_WALL_SECONDS = 6.0          # in-flight calls unchanged this long (wall) -> let simulated time pass
-STALL_STEP = timedelta(minutes=3)  # ... in steps this size, until the reaper has found them
+STALL_WALL_SECONDS = 30.0         # in-flight calls unchanged this long (wall) -> let simulated time pass
+STALL_STEP = timedelta(minutes=15)  # ... past every reaper deadline (planned 10 min, in call 12.5 min)
 
 
 class RunError(RuntimeError):
@@ -99,11 +100,15 @@ class RunReport:
 
     def figures(self) -> dict[str, Any]:
         """The numbers the summary shows: outcomes, attempts, confirmation rate, cost, call lengths."""
+        from clinic.settings import get_settings
+
         total = len(self.results)
         kept = sum(1 for r in self.results if r.status in ("confirmed", "rescheduled"))
-        answered = [float(a["duration_seconds"]) for a in self.attempts
-                    if a["answered_at"] is not None and a["duration_seconds"] is not None]
-        cost = sum(float(a["cost_usd"] or 0) for a in self.attempts)
+        answered = [a for a in self.attempts if a["answered_at"] is not None and a["outcome"] != "lost"]
+        lengths = [spoken_seconds(a["transcript"]) for a in answered]
+        prices = get_settings().agent_prices
+        modelled = sum(modelled_cost(a["transcript"], prices) for a in answered)
+        recorded = sum(float(a["cost_usd"] or 0) for a in self.attempts)
         return {
             "appointments": total,
             "by_status": dict(Counter(r.status for r in self.results).most_common()),
@@ -112,11 +117,12 @@ class RunReport:
             "attempts_by_outcome": dict(Counter(a["outcome"] or "in flight" for a in self.attempts).most_common()),
             "confirmed_or_rescheduled": kept,
             "confirmation_rate": kept / total if total else 0.0,
-            "total_cost_usd": cost,
-            "cost_per_confirmed_usd": cost / kept if kept else None,
+            "recorded_cost_usd": recorded,
+            "modelled_cost_usd": modelled,
+            "cost_per_confirmed_usd": modelled / kept if kept else None,
             "answered_calls": len(answered),
-            "median_call_seconds": statistics.median(answered) if answered else None,
-            "p95_call_seconds": _p95(answered),
+            "median_call_seconds": statistics.median(lengths) if lengths else None,
+            "p95_call_seconds": _p95(lengths),
             "sim_days": (self.sim_end - self.sim_start).total_seconds() / 86400,
             "wall_seconds": self.wall_seconds,
         }
@@ -158,6 +164,7 @@ class SimRun:
     wall_timeout: float = 170.0
     worker_concurrency: int = 2
     use_llm: bool = False
+    stall_wall_seconds: float = STALL_WALL_SECONDS
     on_progress: Callable[[Progress], None] | None = None
     chaos: Callable[[SimRun, datetime], None] | None = None
     database_url: str | None = None
@@ -255,7 +262,7 @@ class SimRun:
                     fingerprint = state["flight_fingerprint"]
                     if fingerprint != last_change[0]:
                         last_change = (fingerprint, time.monotonic())
-                    elif time.monotonic() - last_change[1] > STALL_WALL_SECONDS:
+                    elif time.monotonic() - last_change[1] > self.stall_wall_seconds:
                         clock.jump(now + STALL_STEP)       # let the reaper see calls that stopped moving
                         send("dialer.tasks.reap")
                         last_change = (fingerprint, time.monotonic())

@@ -65,6 +65,7 @@ class Services:
     port: int = field(default_factory=free_port)
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     restarts: dict[str, int] = field(default_factory=dict)
+    down: set[str] = field(default_factory=set)   # killed on purpose (chaos), not yet started again
 
     @property
     def livekit_url(self) -> str:
@@ -112,6 +113,9 @@ class Services:
         return self.workdir / f"{name}.log"
 
     def start(self, name: str) -> None:
+        if name in self.down:
+            self.down.discard(name)
+            self.restarts[name] = self.restarts.get(name, 0) + 1
         cmd = self._commands()[name]
         log = self.log_path(name).open("ab")
         self.procs[name] = subprocess.Popen(cmd, env=self.env(), stdout=log, stderr=subprocess.STDOUT,
@@ -139,16 +143,18 @@ class Services:
         raise RuntimeError(f"the LiveKit stand-in did not start within {timeout:.0f}s")
 
     def kill(self, name: str) -> None:
-        """SIGKILL one service's process group (what a crash or an OOM kill looks like)."""
-        proc = self.procs.get(name)
+        """SIGKILL one service's process group (what a crash or an OOM kill looks like); it stays down
+        until `start(name)`, and is not reported as having died unexpectedly meanwhile."""
+        proc = self.procs.pop(name, None)
+        self.down.add(name)
         if proc is None or proc.poll() is not None:
             return
-        os.killpg(proc.pid, signal.SIGKILL)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(10)
 
     def restart(self, name: str) -> None:
         self.kill(name)
-        self.restarts[name] = self.restarts.get(name, 0) + 1
         self.start(name)
 
     def dead(self) -> list[str]:

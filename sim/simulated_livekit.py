@@ -69,6 +69,9 @@ def main(argv: list[str] | None = None) -> None:
     network = PhoneNetwork(subscribers, seed=args.seed, counter=counter, use_llm=args.llm)
     key, secret = s.livekit_api_key, s.livekit_api_secret.get_secret_value()
 
+    # Import the agent before listening, so the first call is not slowed by imports (ready = warm).
+    import agent.sim_mode  # noqa: F401
+
     async def run() -> None:
         url: list[str] = [""]
         standin = Standin(key, secret, phone_network=network, dispatch_hook=dispatch_hook(network, url, key, secret),

@@ -24,10 +24,11 @@ def migrate(as_json: bool = JsonOpt) -> None:
     """Create the database if needed and apply pending migrations (safe to run concurrently)."""
     url = get_settings().database_url
     applied = run_migrations(url)
-    # "applied"/"pending" are the versions in the database (status); "applied_now" what this run applied.
-    result = {**migration_status(url), "applied_now": [f"{m.version:04d}_{m.name}" for m in applied]}
+    state = migration_status(url)
+    result = {"applied": [f"{m.version:04d}_{m.name}" for m in applied],
+              "current_version": max(state["applied"], default=0), "pending": state["pending"]}
     emit(result, as_json, lambda r: console.print(
-        f"applied {len(r['applied_now'])} migration(s): {', '.join(r['applied_now']) or 'already up to date'}"))
+        f"applied {len(r['applied'])} migration(s): {', '.join(r['applied']) or 'already up to date'}"))
 
 
 @clinic_app.command("add")
