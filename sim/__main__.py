@@ -8,6 +8,8 @@ settled by an earlier run stay as they are)."""
 
 from __future__ import annotations
 
+import signal
+import sys
 from pathlib import Path
 
 import typer
@@ -38,6 +40,7 @@ def run(call_list: Path = typer.Option(..., "--call-list", exists=True, dir_okay
         as_json: bool = JsonOpt) -> None:
     """Dial a call list in simulated time and print each appointment's final state."""
     configure(get_settings().log_level)   # logs go to stderr; stdout carries only the results
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwind, so the services are stopped
     try:
         report = SimRun(call_list, clinic, seed=seed, speed=speed, wall_timeout=timeout, use_llm=llm).execute()
     except (clinics.ClinicError, clinics.ClinicNotFound, CallListError, RunError) as exc:

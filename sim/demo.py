@@ -12,6 +12,7 @@ persona must lead to, or if anything else went wrong.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 from datetime import date
 from pathlib import Path
@@ -132,6 +133,7 @@ def run_demo(call_list: Path = SAMPLE_LIST, *, seed: str = DEMO_SEED, speed: flo
 
 def main() -> int:
     configure("WARNING")   # the progress bar and the summary are the demo's output
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwind, so the services are stopped
     try:
         report = run_demo(Path(os.environ.get("DEMO_CALL_LIST", SAMPLE_LIST)))
     except (RunError, clinics.ClinicError, clinics.ClinicNotFound) as exc:
