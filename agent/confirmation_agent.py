@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any
@@ -283,26 +284,40 @@ class ConfirmationAgent(Agent):
         return json.dumps({"next": "Say a short goodbye."})
 
 
-_FACT_TOPICS: dict[str, tuple[str, ...]] = {   # most specific first: "where do I park" is about parking
-    "parking": ("park", "parking", "car", "lot", "garage"),
-    "what_to_bring": ("bring", "need to have", "documents", "insurance card", " id", "paperwork"),
-    "preparation": ("prepare", "early", "fast", "eat", "arrive", "before the appointment", "check in"),
+# Whole words / phrases only (matched on word boundaries): substring matching sent "Do you take Medicare?" to
+# the parking answer ("car" in "Medicare"). Most specific first: "where do I park" is about parking, not the
+# address. Bare "lot" and "insurance" are left out on purpose ("thanks a lot", "do you take my insurance?").
+_FACT_TOPICS: dict[str, tuple[str, ...]] = {
+    "parking": ("park", "parking", "parked", "car", "cars", "parking lot", "garage", "valet"),
+    "what_to_bring": ("bring", "need to have", "documents", "insurance card", "id", "photo id", "paperwork"),
+    "preparation": ("prepare", "preparation", "early", "fast", "fasting", "eat", "arrive",
+                    "before the appointment", "check in"),
     "address": ("address", "where", "located", "location", "directions", "get there", "find you"),
 }
+_APPOINTMENT_WORDS = ("when", "what time", "which day", "what day", "who", "which doctor", "with whom")
+
+
+def _words_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    return re.compile(r"\b(?:" + "|".join(re.escape(p).replace(r"\ ", r"[\s-]+") for p in phrases) + r")\b")
+
+
+_TOPIC_PATTERNS = {key: _words_pattern(words) for key, words in _FACT_TOPICS.items()}
+_APPOINTMENT_PATTERN = _words_pattern(_APPOINTMENT_WORDS)
 
 
 def answer_from_facts(question: str, call: CallInfo, identity_confirmed: bool) -> str | None:
-    """Answer from the clinic's stored facts only. None = not known (the agent must say so)."""
-    q = question.lower()
-    if any(w in q for w in ("when", "what time", "which day", "what day", "who", "which doctor", "with whom")) \
-            and identity_confirmed:
-        return f"Your appointment is {call.appointment_phrase()}."
-    for key, words in _FACT_TOPICS.items():
-        if any(w in q for w in words) and call.facts.get(key):
-            return call.facts[key]
-    for key, value in call.facts.items():
-        if key not in _FACT_TOPICS and key.replace("_", " ").lower() in q:
+    """Answer from the clinic's stored facts only. None = not known: the agent must say it doesn't have that
+    information and offer a transfer or a callback, never invent. Keywords match whole words, so a topic
+    nobody stored (insurance plans, languages spoken) falls through to None instead of a look-alike fact."""
+    q = " ".join(question.lower().split())
+    for key, value in call.facts.items():   # clinic-specific extras are the most specific names
+        if key not in _FACT_TOPICS and _words_pattern((key.replace("_", " ").lower(),)).search(q):
             return value
+    for key, pattern in _TOPIC_PATTERNS.items():
+        if pattern.search(q):   # the first topic asked about decides; no stored fact -> unknown, not a neighbour
+            return call.facts.get(key) or None
+    if identity_confirmed and _APPOINTMENT_PATTERN.search(q):
+        return f"Your appointment is {call.appointment_phrase()}."
     return None
 
 
