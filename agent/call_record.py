@@ -107,6 +107,8 @@ class CallRecord:
         text = SUMMARIES.get(outcome, outcome).format(appointment=self.call.appointment_phrase())
         if state is not None and state.end_reason in ("silence", "unclear"):
             text += f" Ended after repeated {state.end_reason}."
+        elif state is not None and state.end_reason in ("no_choice", "declined"):
+            text += " Was offered new times but picked none and declined a callback; appointment left unchanged."
         if state is not None and state.outcome == "cancelled" and outcome == "rescheduled":
             text = "Cancelled, then rebooked: " + text
         return text

@@ -160,6 +160,8 @@ class ReceptionistPolicy:
             "ask_knows": f"Does {self.first_name} use this number?",
             "ask_appointment": "Will you be able to make it?",
             "offer": "Which of those times works best for you?",
+            "offer_reask": "Which of those times works best for you?",
+            "offer_callback": "Would you like someone from the front desk to call you back to pick a time?",
             "cancel_check": "Would you like me to cancel it?",
             "ask_preference": "What day or time would work better for you?",
             "rebook_offer": "Would you like me to find a new time?",
@@ -253,6 +255,10 @@ class ReceptionistPolicy:
             return self._say(["I'm sorry, I don't have that information. I can transfer you to the front desk, "
                               "or have someone call you back. Which would you prefer?"], "transfer_offer")
         if name == "end_call":
+            if v.last_kind == "offer_callback":
+                phone = f" at {self.callback_phone}" if self.callback_phone else ""
+                return self._say([f"Okay. I'll leave your appointment as it is for now. You can call {clinic}{phone} "
+                                  "any time to pick a new time. Goodbye."], "close", ack=False)
             if v.silence_streak:
                 return Reply(text=self.phrases.unique([f"I'll let you go for now. {clinic} will try you again "
                                                        "later. Goodbye."]), kind="close")
@@ -260,7 +266,7 @@ class ReceptionistPolicy:
                              ack=False)
         return self._say([self.reprompt(v)], v.last_kind)
 
-    def _match_option(self, text: str, options: list[str], intent: Intent) -> int | None:
+    def _match_option(self, text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
         if intent.choice and intent.choice <= len(options):
             return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
         t = text.lower()
@@ -277,9 +283,35 @@ class ReceptionistPolicy:
                 hits.append(i)
         if len(hits) == 1:
             return hits[0]
-        if len(options) == 1 and intent.intent == "confirm":
+        if bare_yes and len(options) == 1 and intent.intent == "confirm":
             return 1
         return None
+
+    def _offer_follow_up(self, v: PolicyView, it: Intent, text: str) -> Reply:
+        """The patient answered times on offer without picking one ("okay", "hmm", "no"). Progressive, never
+        an endless "which one?": re-ask once naming the options briefly, then offer a callback from the front
+        desk, then close politely leaving the appointment as it is. "Okay" is not a choice, and it is never
+        taken as confirming the original appointment either."""
+        declined = it.negative or bool(re.search(r"\b(none|neither)\b", text.lower()))
+        if v.last_kind == "offer_callback":
+            if it.intent == "confirm" and not declined:
+                return Reply(tool="schedule_callback", args={"when": ""})
+            return Reply(tool="end_call", args={"reason": "declined" if declined else "no_choice"})
+        if declined:
+            return self._say(["No problem. What day or time would suit you better?"], "ask_preference")
+        if v.last_kind == "offer":
+            brief = [re.sub(r"\s+in the (morning|afternoon|evening)$", "", o) for o in v.options]
+            from agent.speech import join_options
+
+            if len(brief) == 1:
+                return self._say([f"Sorry, just to check: would {brief[0]} work for you? Yes or no is fine."],
+                                 "offer_reask", ack=False)
+            ordinals = join_options(["the first", "the second", "the third"][:len(brief)])
+            return self._say([f"Sorry, which one would you like: {join_options(brief)}? You can just say "
+                              f"{ordinals}."], "offer_reask", ack=False)
+        return self._say(["That's alright, it can be hard to pick on the spot. I can have someone from the "
+                          "front desk call you back to find a time. Would you like that?"], "offer_callback",
+                         ack=False)
 
     def _after_user(self, v: PolicyView) -> Reply:
         text = v.last_user.strip()
@@ -293,7 +325,7 @@ class ReceptionistPolicy:
                                                    f"I didn't catch that. {self.reprompt(v)}"]), kind="silence")
         context = ("identity" if v.last_kind in ("identity",) and not v.identity_confirmed else
                    "appointment" if v.last_kind == "ask_appointment" else
-                   "slot_choice" if v.last_kind == "offer" else "yes_no")
+                   "slot_choice" if v.last_kind in ("offer", "offer_reask") else "yes_no")
         it = classify(text, context)  # type: ignore[arg-type]
         label = it.intent
         if re.search(r"\b(bye|goodbye|that's all|that is all)\b", text.lower()) and label in ("unclear", "confirm") \
@@ -349,12 +381,12 @@ class ReceptionistPolicy:
         label = it.intent
         kind = v.last_kind
         has_pref = not parse_preference(text, today=_today()).is_empty
-        if kind == "offer" and v.options and label in ("confirm", "reschedule", "unclear"):
-            choice = self._match_option(text, v.options, it)
-            if choice is not None and not (label == "reschedule" and has_pref and choice is None):
+        if kind in _OFFER_KINDS and v.options and label in ("confirm", "reschedule", "unclear"):
+            choice = self._match_option(text, v.options, it, bare_yes=kind != "offer_callback")
+            if choice is not None:
                 return Reply(tool="book_slot", args={"option": choice})
-            if label == "confirm" and not it.dtmf:
-                return self._say([f"Which one would you like: {', '.join(v.options)}?"], "offer")
+            if not it.dtmf and not has_pref:
+                return self._offer_follow_up(v, it, text)
         if label == "question":
             return Reply(tool="lookup_clinic_fact", args={"topic": text})
         if label == "cancel":
@@ -382,7 +414,7 @@ class ReceptionistPolicy:
                 return Reply(tool="end_call", args={"reason": "goodbye"})
             if it.negative and kind == "transfer_offer":
                 return self._say(["No problem. Will you be able to make your appointment, then?"], "ask_appointment")
-            if it.negative and kind == "offer":
+            if it.negative and kind in _OFFER_KINDS:
                 return self._say(["No problem. What day or time would suit you better?"], "ask_preference")
             if it.negative and kind == "ask_appointment" and not it.dtmf:
                 return self._say(["No problem. Would you like to pick another time, or should I cancel it?",
@@ -407,6 +439,9 @@ class ReceptionistPolicy:
                                                    f"Sorry, could you say that again? {self.reprompt(v)}"]),
                          kind="clarify")
         return self._say([self.reprompt(v)], kind)
+
+
+_OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
 
 
 def _today() -> Any:

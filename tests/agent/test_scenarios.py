@@ -182,3 +182,39 @@ def test_opt_out_settles_even_if_the_call_is_then_reaped_as_lost(world, conn):
     conn.commit()
     appt = appointment(conn, world["appointment"]["id"])
     assert appt["status"] == "staff_followup" and appt["next_attempt_at"] is None
+
+
+def _offer_then(turns):
+    return ScriptedFarEnd(["yes", "I can't make it", "any morning next week", *turns])
+
+
+def _after_offer(result):
+    lines = agent_lines(result)
+    first = next(i for i, line in enumerate(lines) if "Which would you like" in line or "Which works best" in line)
+    return lines[first + 1:]
+
+
+def test_non_answers_to_offered_times_reask_once_then_callback(world, run_call, conn):
+    result = run_call(_offer_then(["Okay.", "hmm", "Okay."]))
+    reask, callback_offer, *_ = _after_offer(result)
+    assert "Monday the 9th at 9" in reask and "the first" in reask
+    assert "call you back" in callback_offer and "Which" not in callback_offer
+    assert result.outcome == "callback_requested"
+    appt = appointment(conn, world["appointment"]["id"])
+    assert appt["starts_at"] == world["appointment"]["starts_at"] and appt["status"] == "pending"
+
+
+def test_non_answers_then_declined_callback_closes_without_changes(world, run_call, conn):
+    result = run_call(_offer_then(["hmm", "okay", "no", "hello?"]))
+    after = _after_offer(result)
+    assert len(after) == 3 and sum("which one" in line.lower() for line in after) == 1
+    assert "leave your appointment as it is" in after[-1] and "Goodbye" in after[-1]
+    assert result.outcome == "hung_up"   # no decision: the retry policy decides, the appointment is untouched
+    appt = appointment(conn, world["appointment"]["id"])
+    assert appt["starts_at"] == world["appointment"]["starts_at"] and appt["status"] == "pending"
+    assert "picked none" in attempt(conn, world["attempt"]["id"])["summary"]
+
+
+def test_reask_still_accepts_a_choice(world, run_call, conn):
+    result = run_call(_offer_then(["okay", "the second one"]))
+    assert result.outcome == "rescheduled"
