@@ -90,6 +90,15 @@ def module_path(module: str, *, runnable: bool = False, root: Path = ROOT) -> Pa
     return None
 
 
+def require_entry_module(module: str, command: list[str], where: str, *, root: Path = ROOT) -> None:
+    """Fail (never skip) when a service's entry point is missing: every service ships from this repo, so a
+    missing module or package is a broken image, not work still on another branch."""
+    runnable = "-m" in command
+    assert module_path(module, runnable=runnable, root=root) is not None, (
+        f"{where}: entry-point module {module} does not exist in {module.split('.')[0]}/"
+        + (" (python -m needs __main__.py)" if runnable else ""))
+
+
 def load_template(path: Path) -> dict[str, Any]:
     template, matches = decode(str(path))
     assert not matches, f"{path.name} does not parse: {matches}"

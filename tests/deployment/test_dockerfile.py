@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.deployment.manifests import DOCKERFILE, ROOT, entry_module, module_path, parse_dockerfile
+from tests.deployment.manifests import DOCKERFILE, ROOT, entry_module, parse_dockerfile, require_entry_module
 
 SERVICE_TARGETS = {
     "token-server": "token_server",
@@ -23,23 +23,12 @@ TEXT = DOCKERFILE.read_text()
 STAGES = parse_dockerfile(TEXT)
 
 
-def require_module(module: str, command: list[str]) -> None:
-    """Fail if the module is missing; skip only while its top-level folder is not in the repo yet."""
-    top = module.split(".")[0]
-    if not (ROOT / top).is_dir():
-        pytest.skip(f"{top}/ is not in this checkout yet (built on another branch); cannot check {module}")
-    runnable = "-m" in command
-    assert module_path(module, runnable=runnable) is not None, (
-        f"entry-point module {module} does not exist in {top}/"
-        + (" (python -m needs __main__.py)" if runnable else ""))
-
-
 @pytest.mark.parametrize("target", sorted(SERVICE_TARGETS))
 def test_target_is_a_stage_running_its_entry_point(target: str) -> None:
     assert target in STAGES, f"Dockerfile has no stage {target!r}"
     module = entry_module(STAGES[target].cmd)
     assert module == SERVICE_TARGETS[target], f"{target} runs {STAGES[target].cmd}"
-    require_module(module, STAGES[target].cmd)
+    require_entry_module(module, STAGES[target].cmd, f"Dockerfile target {target}")
 
 
 @pytest.mark.parametrize("target", sorted(set(SERVICE_TARGETS) - {"migrate"}))
@@ -73,7 +62,7 @@ def test_frontend_is_built_into_the_token_server_static_dir() -> None:
 
 
 def test_copied_sources_exist() -> None:
-    missing, pending = [], []
+    missing = []
     for m in re.finditer(r"^COPY (?!--from)(?:--\S+ )*(\S+) ", TEXT, re.MULTILINE):
         source = m.group(1)
         path = ROOT / source.rstrip("/").replace("*", "")
@@ -81,10 +70,19 @@ def test_copied_sources_exist() -> None:
             path = path.parent
         if path.exists():
             continue
-        (pending if source.split("/")[0] in ("frontend", "token_server") else missing).append(source)
+        missing.append(source)
     assert not missing, f"Dockerfile copies files that do not exist: {missing}"
-    if pending:
-        pytest.skip(f"not in this checkout yet (built on another branch): {pending}")
+
+
+def test_missing_entry_module_fails_rather_than_skips(tmp_path: Path) -> None:
+    # A whole missing package (the old "built on another branch" case) must fail the suite, not skip.
+    with pytest.raises(BaseException) as missing_package:
+        require_entry_module("token_server", ["python", "-m", "token_server"], "token-server", root=tmp_path)
+    assert missing_package.type is AssertionError and "token_server does not exist" in str(missing_package.value)
+    (tmp_path / "agent").mkdir()
+    (tmp_path / "agent" / "__init__.py").write_text("")
+    with pytest.raises(AssertionError, match=r"needs __main__\.py"):
+        require_entry_module("agent", ["python", "-m", "agent", "start"], "agent", root=tmp_path)
 
 
 def test_parser_reads_inherited_commands() -> None:
