@@ -28,6 +28,7 @@ from rich.table import Table
 from clinic import clinics
 from clinic.logs import configure
 from clinic.settings import get_settings
+from sim.call_model import modelled_cost, spoken_seconds
 from sim.phone_network import read_call_list
 from sim.run import Progress, RunError, RunReport, SimRun, first_calling_night
 from sim.seed import SAMPLE_SLUG, ensure_sample_clinic
@@ -48,6 +49,22 @@ def reset_sample_clinic(conn: psycopg.Connection[Any], call_list: Path) -> dict[
                  " ('wrong_number', 'patient_request')", ([r.phone for r in rows],))
     clinic = ensure_sample_clinic(conn, date.today(), days=0)
     return ensure_sample_clinic(conn, first_calling_night(rows, clinic).date(), days=14)
+
+
+def stamp_modelled_figures(conn: psycopg.Connection[Any], clinic_id: int) -> int:
+    """Write the modelled cost and call length (sim/call_model.py) onto the demo's answered sim-mode calls,
+    so the dashboard the demo leaves behind shows what such a night would cost with real audio and an LLM.
+    Marked `usage.modelled = true`; only `sim`-mode attempts of the sample clinic are touched."""
+    prices = get_settings().agent_prices
+    rows = conn.execute("SELECT id, transcript FROM call_attempts WHERE clinic_id = %s AND mode = 'sim'"
+                        " AND answered_at IS NOT NULL AND outcome IS NOT NULL AND outcome <> 'lost'",
+                        (clinic_id,)).fetchall()
+    for r in rows:
+        conn.execute("UPDATE call_attempts SET cost_usd = %s, duration_seconds = %s,"
+                     " usage = coalesce(usage, '{}'::jsonb) || '{\"modelled\": true}'::jsonb WHERE id = %s",
+                     (round(modelled_cost(r["transcript"], prices), 5), round(spoken_seconds(r["transcript"]), 3),
+                      r["id"]))
+    return len(rows)
 
 
 def print_summary(report: RunReport, out: Console = console) -> None:
@@ -123,6 +140,8 @@ def run_demo(call_list: Path = SAMPLE_LIST, *, seed: str = DEMO_SEED, speed: flo
         run = SimRun(call_list, clinic["slug"], seed=seed, speed=speed, wall_timeout=wall_timeout,
                      on_progress=progress)
         report = run.execute()
+    with psycopg.connect(get_settings().database_url, row_factory=dict_row, autocommit=True) as conn:
+        stamp_modelled_figures(conn, clinic["id"])
     if show:
         if report.import_report.rejected:
             console.print(f"[yellow]import rejected {report.import_report.rejected} row(s):[/yellow] "

@@ -40,6 +40,11 @@ def main() -> int:
                      " AND revoked_at IS NULL", (clinic["id"], DEMO_LABEL))
         key = clinics.create_api_key(conn, clinic["id"], label=DEMO_LABEL)
         conn.commit()
+        # Open the night's first calling day (most calls); later days hold only the retries.
+        first = conn.execute(
+            "SELECT min((planned_at AT TIME ZONE %s)::date) AS d FROM call_attempts WHERE clinic_id = %s",
+            (clinic["timezone"], clinic["id"])).fetchone()
+    day = f"&date={first['d'].isoformat()}" if first and first["d"] else ""
     if not _answers(base):
         RUN_DIR.mkdir(exist_ok=True)
         log = (RUN_DIR / "token_server.log").open("ab")
@@ -55,7 +60,7 @@ def main() -> int:
         started = f"started in the background (pid {proc.pid}; stop it with `kill {proc.pid}`)"
     else:
         started = "already running"
-    print(f"dashboard: {base}/#key={key.key}")
+    print(f"dashboard: {base}/#key={key.key}{day}")
     print(f"  token server {started}; the API key above is for {SAMPLE_SLUG} only (label {DEMO_LABEL!r})")
     return 0
 

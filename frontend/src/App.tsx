@@ -1,5 +1,6 @@
 import { useEffect, useState } from "react";
 import { Clinic, Me, get, session } from "./api";
+import { setDisplayZone } from "./format";
 import { Dashboard } from "./pages/Dashboard";
 import { TestCall } from "./pages/TestCall";
 import { Upload } from "./pages/Upload";
@@ -9,6 +10,9 @@ type PageName = keyof typeof PAGES;
 
 // `make demo` prints a URL ending in #key=...: take the key into session storage and out of the address bar.
 const fromUrl = /[#&]key=([^&]+)/.exec(window.location.hash);
+// `#...&date=YYYY-MM-DD` opens the dashboard on that calling day (make demo points at the night's first day).
+const dayFromUrl = /[#&]date=(\d{4}-\d{2}-\d{2})/.exec(window.location.hash);
+if (dayFromUrl) sessionStorage.setItem("dashboard-day", dayFromUrl[1]);
 if (fromUrl) {
   session.save(decodeURIComponent(fromUrl[1]));
   history.replaceState(null, "", window.location.pathname + "#/dashboard");
@@ -51,6 +55,7 @@ export function App() {
     if (!session.key()) return;
     get<Me>("/api/me").then(
       (m) => {
+        setDisplayZone(m.clinic?.timezone);
         setMe(m);
         setAuthError("");
         if (m.operator) get<Clinic[]>("/api/clinics").then(setClinics, () => undefined);

@@ -8,6 +8,10 @@ export const OUTCOME_COLORS: Record<string, string> = {
 export const label = (s: string | null | undefined) => (s ?? "—").replace(/_/g, " ");
 export const money = (v: number | null | undefined) => (v == null ? "—" : `$${v.toFixed(2)}`);
 export const pct = (v: number | null | undefined) => (v == null ? "—" : `${Math.round(v * 100)}%`);
+// Times show in the clinic's zone, where its calling hours and appointments live, not the browser's.
+let displayZone: string | undefined;
+export const setDisplayZone = (tz: string | undefined) => { displayZone = tz; };
 export const time = (iso: string | null | undefined) =>
-  iso ? new Date(iso).toLocaleString([], { month: "short", day: "numeric", hour: "2-digit", minute: "2-digit" }) : "—";
+  iso ? new Date(iso).toLocaleString([], { timeZone: displayZone, month: "short", day: "numeric", hour: "2-digit",
+                                           minute: "2-digit" }) : "—";
 export const seconds = (v: number | null | undefined) => (v == null ? "—" : `${Math.round(v)} s`);

@@ -86,7 +86,7 @@ export function Dashboard() {
   const [stats, setStats] = useState<DayStats | null>(null);
   const [calls, setCalls] = useState<Page<CallRow> | null>(null);
   const [outcome, setOutcome] = useState("");
-  const [day, setDay] = useState("");
+  const [day, setDay] = useState(sessionStorage.getItem("dashboard-day") ?? "");
   const [selected, setSelected] = useState<number | null>(null);
   const [error, setError] = useState("");
 
