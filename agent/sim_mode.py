@@ -77,7 +77,8 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                            detection_options=call_flow.TEXT_AMD_OPTIONS) as amd:  # type: ignore[arg-type]
                 verdict = await call_flow.detect_in_text(amd, first.text)
             result.amd_category = verdict.category.value
-            log.info("amd verdict %s (%s)", verdict.category.value, verdict.reason)
+            log.info("amd verdict %s", verdict.category.value)
+            log.debug("amd reason: %s", verdict.reason)   # may quote the greeting: names, never at INFO
             if first.text:
                 record.add_turn("patient", first.text, greeting=True)
             if verdict.is_machine:

@@ -17,7 +17,7 @@ import typer
 from clinic import clinics
 from clinic.logs import configure
 from clinic.settings import get_settings
-from dialer.cli.output import JsonOpt, console, dumps, err_console, table
+from dialer.cli.output import console, dumps, err_console, table
 from sim.phone_network import CallListError
 from sim.run import RunError, SimRun
 
@@ -37,7 +37,8 @@ def run(call_list: Path = typer.Option(..., "--call-list", exists=True, dir_okay
         speed: float = typer.Option(20.0, help="Simulated seconds per wall second while calls run"),
         timeout: float = typer.Option(600.0, help="Give up after this many wall seconds"),
         llm: bool = typer.Option(False, "--llm", help="Let an LLM play the personas (needs OPENAI_API_KEY)"),
-        as_json: bool = JsonOpt) -> None:
+        as_json: bool = typer.Option(False, "--json", help="One JSON object per appointment, one per line "
+                                     "(external_id, status, outcome, attempts, ...).")) -> None:
     """Dial a call list in simulated time and print each appointment's final state."""
     configure(get_settings().log_level)   # logs go to stderr; stdout carries only the results
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwind, so the services are stopped
