@@ -20,13 +20,23 @@ from clinic.settings import get_settings
 from sim.seed import SAMPLE_SLUG
 
 DEMO_LABEL = "demo dashboard"
-RUN_DIR = Path(__file__).resolve().parents[1] / ".run"
+RUN_DIR = Path(os.environ.get("DEMO_RUN_DIR") or Path(__file__).resolve().parents[1] / ".run")
 
 
 def _answers(url: str) -> bool:
     try:
         with urllib.request.urlopen(url + "/health", timeout=2) as r:
             return r.status in (200, 503)
+    except OSError:
+        return False
+
+
+def _key_works(base: str, key: str) -> bool:
+    """The server on the port is ours and reads this database: the fresh key is accepted."""
+    req = urllib.request.Request(base + "/api/me", headers={"Authorization": f"Bearer {key}"})
+    try:
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.status == 200
     except OSError:
         return False
 
@@ -60,6 +70,11 @@ def main() -> int:
         started = f"started in the background (pid {proc.pid}; stop it with `kill {proc.pid}`)"
     else:
         started = "already running"
+    if not _key_works(base, key.key):
+        print(f"something else answers on {base} (an older token server, or one using another database):"
+              f" stop it, e.g. `kill $(cat {RUN_DIR / 'token_server.pid'})`, and run `make demo` again",
+              file=sys.stderr)
+        return 1
     print(f"dashboard: {base}/#key={key.key}{day}")
     print(f"  token server {started}; the API key above is for {SAMPLE_SLUG} only (label {DEMO_LABEL!r})")
     return 0
