@@ -5,14 +5,18 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
+from decimal import Decimal, InvalidOperation
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
+from psycopg import sql
 
 from clinic import events
+from clinic.phones import InvalidPhone, mask, region_for_country, to_e164
 
 US_STATES = frozenset((
     "AL", "AK", "AZ", "AR", "CA", "CO", "CT", "DE", "DC", "FL", "GA", "HI", "ID", "IL", "IN", "IA",
@@ -115,6 +119,130 @@ def create_clinic(
     events.record(conn, kind="clinic.created", actor="cli", clinic_id=row["id"],
                   subject_type="clinic", subject_id=row["id"], data={"slug": slug})
     return row
+
+
+@dataclass(frozen=True)
+class ClinicUpdate:
+    """Settings an operator may change on an existing clinic; None means "leave as is"."""
+
+    name: str | None = None
+    calling_hours: str | None = None
+    caller_id: str | None = None
+    callback_number: str | None = None
+    transfer_number: str | None = None
+    sip_trunk_id: str | None = None
+    max_concurrent_calls: int | None = None
+    calls_per_second: float | None = None
+    allow_test_numbers: Sequence[str] = ()
+    disallow_test_numbers: Sequence[str] = ()
+
+    def is_empty(self) -> bool:
+        return all(getattr(self, f) in (None, ()) for f in self.__dataclass_fields__)
+
+
+def _hours_text(start: time, end: time) -> str:
+    return f"{start:%H:%M}-{end:%H:%M}"
+
+
+def plan_update(clinic: dict[str, Any], update: ClinicUpdate) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Validate `update` against the clinic's current row. Returns the columns to write and, per changed setting,
+    `{"from", "to"}` for printing and the audit trail (test numbers masked: they may be staff's own phones).
+    Pure, so the rules are tested without a database; raises ClinicError naming the bad setting."""
+    columns: dict[str, Any] = {}
+    changed: dict[str, dict[str, Any]] = {}
+
+    def change(setting: str, old: Any, new: Any, **cols: Any) -> None:
+        if old != new:
+            columns.update(cols)
+            changed[setting] = {"from": old, "to": new}
+
+    if update.name is not None:
+        name = update.name.strip()
+        if not name:
+            raise ClinicError("name must not be empty")
+        change("name", clinic["name"], name, name=name)
+    if update.calling_hours is not None:
+        start, end = parse_calling_hours(update.calling_hours)
+        change("calling_hours", _hours_text(clinic["calling_hours_start"], clinic["calling_hours_end"]),
+               _hours_text(start, end), calling_hours_start=start, calling_hours_end=end)
+    region = region_for_country(clinic.get("country"))
+    for field in ("caller_id", "callback_number", "transfer_number"):
+        raw = getattr(update, field)
+        if raw is not None:
+            try:
+                e164 = to_e164(raw, region)
+            except InvalidPhone as exc:
+                raise ClinicError(f"{field}: {exc}") from None
+            change(field, clinic[field], e164, **{field: e164})
+    if update.sip_trunk_id is not None:
+        trunk = update.sip_trunk_id.strip()
+        if not trunk:
+            raise ClinicError("sip_trunk_id must not be empty (LiveKit trunk ids look like ST_...)")
+        change("sip_trunk_id", clinic["sip_trunk_id"], trunk, sip_trunk_id=trunk)
+    if update.max_concurrent_calls is not None:
+        if update.max_concurrent_calls <= 0:
+            raise ClinicError("max_concurrent_calls must be a positive whole number,"
+                              f" not {update.max_concurrent_calls}")
+        change("max_concurrent_calls", clinic["max_concurrent_calls"], update.max_concurrent_calls,
+               max_concurrent_calls=update.max_concurrent_calls)
+    if update.calls_per_second is not None:
+        try:
+            cps = Decimal(str(update.calls_per_second)).quantize(Decimal("0.01"))
+        except InvalidOperation:
+            raise ClinicError(f"calls_per_second {update.calls_per_second} is not a number") from None
+        if not Decimal("0.01") <= cps <= Decimal("9999.99"):
+            raise ClinicError(f"calls_per_second must be between 0.01 and 9999.99, not {update.calls_per_second}")
+        change("calls_per_second", Decimal(clinic["calls_per_second"]), cps, calls_per_second=cps)
+    if update.allow_test_numbers or update.disallow_test_numbers:
+        def normalise(raws: Sequence[str], flag: str) -> list[str]:
+            out = []
+            for raw in raws:
+                try:
+                    out.append(to_e164(raw, region))
+                except InvalidPhone as exc:
+                    raise ClinicError(f"{flag}: {exc}") from None
+            return out
+
+        allow = normalise(update.allow_test_numbers, "allow_test_number")
+        disallow = normalise(update.disallow_test_numbers, "disallow_test_number")
+        if both := set(allow) & set(disallow):
+            raise ClinicError(f"{mask(min(both))} is both allowed and disallowed; give it once")
+        current = list(clinic["test_allowlist"] or [])
+        missing = [n for n in disallow if n not in current]
+        if missing:
+            raise ClinicError(f"disallow_test_number: {mask(missing[0])} is not on the test allow-list")
+        new = [n for n in dict.fromkeys(current + allow) if n not in disallow]
+        change("test_allowlist", [mask(n) for n in current], [mask(n) for n in new], test_allowlist=new)
+    return columns, changed
+
+
+def update_clinic(conn: psycopg.Connection[Any], slug: str, update: ClinicUpdate,
+                  actor: str = "cli") -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """Apply `update` to a clinic (row locked, so concurrent updates of the allow-list don't lose numbers) and
+    record a `clinic.updated` audit event. Returns the new row and what changed (empty: nothing written)."""
+    # psycopg has no loader for the e164[] domain array and would return '{...}' text: read it as text[].
+    clinic = conn.execute("SELECT *, test_allowlist::text[] AS allowlist FROM clinics WHERE slug = %s FOR UPDATE",
+                          (slug,)).fetchone()
+    if clinic is None:
+        raise ClinicNotFound(f"no clinic with slug {slug!r}; `python -m dialer clinic list` shows them")
+    clinic["test_allowlist"] = clinic.pop("allowlist")
+    columns, changed = plan_update(clinic, update)
+    if not columns:
+        return clinic, {}
+    assignments = sql.SQL(", ").join(sql.SQL("{} = %s").format(sql.Identifier(c)) for c in columns)
+    row = conn.execute(sql.SQL("UPDATE clinics SET {}, updated_at = now() WHERE id = %s"
+                               " RETURNING *, test_allowlist::text[] AS allowlist")
+                       .format(assignments), [*columns.values(), clinic["id"]]).fetchone()
+    assert row is not None
+    row["test_allowlist"] = row.pop("allowlist")
+    events.record(conn, kind="clinic.updated", actor=actor, clinic_id=row["id"], subject_type="clinic",
+                  subject_id=row["id"], data={"slug": slug, "changed": {
+                      k: {"from": _jsonable(v["from"]), "to": _jsonable(v["to"])} for k, v in changed.items()}})
+    return row, changed
+
+
+def _jsonable(value: Any) -> Any:
+    return float(value) if isinstance(value, Decimal) else value
 
 
 def get_by_slug(conn: psycopg.Connection[Any], slug: str) -> dict[str, Any]:

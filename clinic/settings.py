@@ -47,6 +47,8 @@ class Settings(BaseSettings):
     rate_limit_key_prefix: str = "clinic-dialer:ratelimit:"
     # Celery queues whose Redis list length /metrics reports as queue depth.
     metrics_queues: list[str] = Field(default_factory=lambda: ["celery", "dial"])
+    # Bearer token a Prometheus scraper sends to /metrics (the operator key also works). Unset: operator only.
+    metrics_token: SecretStr | None = None
 
     # Dialer (Celery). Tests give every run its own queue so concurrent runs never share tasks.
     dialer_queue: str = "dialer"

@@ -91,6 +91,18 @@ def require_operator(caller: Annotated[Caller, Depends(authenticate)]) -> Caller
     return caller
 
 
+def require_metrics_reader(conn: Conn,
+                           credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)]) -> str:
+    """/metrics lists every clinic's slugs and counts, so only a scraper holding METRICS_TOKEN or an operator
+    key may read it; a clinic key is 403 (it must not see other clinics' figures)."""
+    metrics_token = get_settings().metrics_token
+    if (credentials is not None and metrics_token and metrics_token.get_secret_value()
+            and hmac.compare_digest(credentials.credentials.encode(), metrics_token.get_secret_value().encode())):
+        return "metrics-token"
+    return require_operator(authenticate(conn, credentials)).actor
+
+
 AnyCaller = Annotated[Caller, Depends(authenticate)]
 ClinicScope = Annotated[ClinicCaller, Depends(require_clinic)]
 Operator = Annotated[Caller, Depends(require_operator)]
+MetricsReader = Annotated[str, Depends(require_metrics_reader)]

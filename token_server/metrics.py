@@ -1,6 +1,7 @@
 """GET /metrics for Prometheus. Figures are read from Postgres (the source of truth) and Redis at scrape
 time, so every token-server replica reports the same numbers and nothing is lost on restart.
-Labels carry clinic slugs and outcome names only: no PHI. Meant for the internal network."""
+Labels carry clinic slugs and outcome names only: no PHI. The ALB forwards every path here, so the endpoint is
+on the internet: it needs METRICS_TOKEN or the operator key (clinic keys must not see other clinics)."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from prometheus_client.registry import Collector
 from clinic import db
 from clinic.logs import get_logger
 from clinic.settings import get_settings
+from token_server.auth import MetricsReader
 
 router = APIRouter(tags=["operations"])
 log = get_logger(__name__)
@@ -104,5 +106,5 @@ registry.register(ClinicCollector())
 
 
 @router.get("/metrics", response_class=Response, responses={200: {"content": {CONTENT_TYPE_LATEST: {}}}})
-def metrics() -> Response:
+def metrics(_reader: MetricsReader) -> Response:
     return Response(generate_latest(registry), media_type=CONTENT_TYPE_LATEST)

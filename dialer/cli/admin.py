@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 import typer
 
@@ -14,7 +15,7 @@ from clinic.phones import InvalidPhone, mask, to_e164
 from clinic.settings import get_settings
 from dialer.cli.output import JsonOpt, console, emit, fail, table
 
-clinic_app = typer.Typer(help="Add and list clinics.", no_args_is_help=True)
+clinic_app = typer.Typer(help="Add, change and list clinics.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
 dnc_app = typer.Typer(help="Manage the do-not-call list.", no_args_is_help=True)
 slots_app = typer.Typer(help="Manage free appointment slots used for rescheduling.", no_args_is_help=True)
@@ -68,6 +69,48 @@ def clinic_add(
     emit(result, as_json, lambda r: console.print(
         f"clinic [bold]{r['slug']}[/bold] created (id {r['id']}).\n"
         f"API key (shown once, store it now): [bold]{r['api_key']}[/bold]"))
+
+
+@clinic_app.command("update")
+def clinic_update(
+    slug: str = typer.Option(..., help="The clinic to change"),
+    name: str | None = typer.Option(None, help="Clinic name as the agent says it to patients"),
+    calling_hours: str | None = typer.Option(None, help="Clinic-time window for calls, HH:MM-HH:MM"),
+    caller_id: str | None = typer.Option(None, help="Caller id shown to patients"),
+    callback_number: str | None = typer.Option(None, help="Number patients call back (said in voicemails)"),
+    transfer_number: str | None = typer.Option(None, help="Front desk number for transfers"),
+    sip_trunk_id: str | None = typer.Option(None, help="LiveKit outbound SIP trunk id"),
+    max_concurrent_calls: int | None = typer.Option(None, help="Calls this clinic may have in flight at once"),
+    calls_per_second: float | None = typer.Option(None, help="Dial rate limit for this clinic"),
+    allow_test_number: list[str] | None = typer.Option(
+        None, "--allow-test-number", help="Add a number POST /api/test-calls/phone may dial (repeatable)"),
+    disallow_test_number: list[str] | None = typer.Option(
+        None, "--disallow-test-number", help="Remove a number from the test allow-list (repeatable)"),
+    as_json: bool = JsonOpt,
+) -> None:
+    """Change an existing clinic's settings; prints what changed and records an audit event."""
+    update = clinics.ClinicUpdate(
+        name=name, calling_hours=calling_hours, caller_id=caller_id, callback_number=callback_number,
+        transfer_number=transfer_number, sip_trunk_id=sip_trunk_id, max_concurrent_calls=max_concurrent_calls,
+        calls_per_second=calls_per_second, allow_test_numbers=tuple(allow_test_number or ()),
+        disallow_test_numbers=tuple(disallow_test_number or ()))
+    if update.is_empty():
+        fail("nothing to change: give at least one setting, e.g. --caller-id or --allow-test-number "
+             "(`python -m dialer clinic update --help` lists them)", as_json)
+    with connect() as conn:
+        try:
+            _, changed = clinics.update_clinic(conn, slug, update)
+        except (clinics.ClinicError, clinics.ClinicNotFound) as exc:
+            fail(str(exc), as_json)
+        conn.commit()
+
+    def human(r: dict[str, Any]) -> None:
+        if not r["changed"]:
+            console.print(f"clinic [bold]{r['slug']}[/bold]: nothing changed (already set)")
+        for field, c in r["changed"].items():
+            console.print(f"{r['slug']} {field}: {c['from']} -> {c['to']}")
+
+    emit({"slug": slug, "changed": changed}, as_json, human)
 
 
 @clinic_app.command("list")

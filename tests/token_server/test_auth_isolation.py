@@ -18,7 +18,7 @@ PROTECTED = [
     ("GET", "/api/batches/1"), ("POST", "/api/batches/1/pause"), ("POST", "/api/batches/1/resume"),
     ("GET", "/api/appointments"), ("GET", "/api/appointments/1"), ("GET", "/api/calls"), ("GET", "/api/calls/1"),
     ("GET", "/api/stats"), ("POST", "/api/test-calls/web"), ("POST", "/api/test-calls/phone"),
-    ("GET", "/api/clinics"),
+    ("GET", "/api/clinics"), ("GET", "/metrics"),
 ]
 
 

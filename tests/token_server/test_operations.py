@@ -8,7 +8,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from clinic.settings import get_settings
-from tests.token_server.conftest import SeededClinic, Seeder
+from tests.token_server.conftest import OPERATOR_KEY, SeededClinic, Seeder
 from token_server.dashboard.views import confirmation_rate, cost_per_confirmed
 
 
@@ -28,13 +28,30 @@ def test_metrics_expose_outcomes_dials_imports_and_queues(client: TestClient, cl
     client.post("/api/call-lists", headers=clinic_a.headers,
                 files={"file": ("l.csv", "external_id,patient_name,phone,appointment_start\n"
                                          "Z1,Zed,12,2026-03-12T10:00:00-04:00\n", "text/csv")})
-    text = client.get("/metrics").text
+    r = client.get("/metrics", headers={"Authorization": f"Bearer {OPERATOR_KEY}"})
+    assert r.status_code == 200, r.text
+    text = r.text
     assert 'clinic_dialer_calls_total{clinic="clinic-a",mode="sip",outcome="confirmed"} 1.0' in text
     assert 'clinic_dialer_dial_results_total{clinic="clinic-a",result="busy"} 1.0' in text
     assert 'clinic_dialer_dial_results_total{clinic="clinic-a",result="answered"} 1.0' in text
     assert 'clinic_dialer_import_rows_total{clinic="clinic-a",result="rejected"} 1.0' in text
     assert 'clinic_dialer_queue_depth{queue="celery"}' in text
     assert "Zed" not in text and "+1212" not in text
+
+
+def test_metrics_need_the_operator_key_or_metrics_token(client: TestClient, clinic_a: SeededClinic,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    assert client.get("/metrics").status_code == 401
+    # A clinic key must not read every clinic's slugs and counts.
+    r = client.get("/metrics", headers=clinic_a.headers)
+    assert r.status_code == 403 and "clinic_dialer" not in r.text
+    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"}).status_code == 401
+    monkeypatch.setenv("METRICS_TOKEN", "scrape-token-0123456789")
+    get_settings.cache_clear()
+    r = client.get("/metrics", headers={"Authorization": "Bearer scrape-token-0123456789"})
+    assert r.status_code == 200 and "clinic_dialer_postgres_up 1.0" in r.text
+    assert client.get("/metrics", headers={"Authorization": "Bearer scrape-token-wrong"}).status_code == 401
+    assert client.get("/metrics", headers={"Authorization": f"Bearer {OPERATOR_KEY}"}).status_code == 200
 
 
 def test_cors_allows_only_configured_origins(client: TestClient) -> None:
