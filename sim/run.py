@@ -76,8 +76,8 @@ class AppointmentResult:
 
     def as_json(self) -> dict[str, Any]:
         return {"external_id": self.external_id, "status": self.status, "outcome": self.outcome,
-                "attempts": self.attempts, "persona": self.persona, "attempt_ids": self.attempt_ids,
-                "problems": self.problems}
+                "attempts": self.attempts, "outcomes": self.outcomes, "persona": self.persona,
+                "attempt_ids": self.attempt_ids, "problems": self.problems}
 
 
 @dataclass

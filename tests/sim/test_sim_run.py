@@ -49,6 +49,8 @@ def test_every_persona_ends_in_its_expected_result_reproducibly(persona_list: Pa
     assert (by["busy_then_confirm"]["attempts"], by["busy_then_confirm"]["outcome"]) == (2, "confirmed")
     assert by["busy"]["status"] == by["no_answer"]["status"] == "unreachable"
     assert by["wrong_number"]["outcome"] == "wrong_number" and by["opt_out"]["outcome"] == "opted_out"
+    # One voicemail, then one silent retry on the next calling day (retry policy): both visible per attempt.
+    assert by["voicemail"]["outcomes"].count("voicemail_left") == 1
     # The agent really talked: the rescheduler's transcript holds both sides and the booking tool.
     transcript = conn.execute("SELECT transcript FROM call_attempts WHERE id = %s",
                               (by["rescheduler"]["attempt_ids"][-1],)).fetchone()["transcript"]
