@@ -10,6 +10,7 @@ from typing import Any
 
 from agent.call_context import CallInfo
 from clinic import dnc, events, outcomes, scheduling
+from clinic.clock import get_clock
 from clinic.db import connection
 
 ACTOR = "agent"
@@ -83,27 +84,11 @@ def add_to_dnc(call: CallInfo, source: str) -> bool:
         added = dnc.add(conn, call.phone, clinic_id=call.clinic["id"], reason=reason, source=source, actor=ACTOR)
         # Settle in the same transaction: if this call is later reaped as `lost`, or its end is never
         # written, the planner would skip the number forever (DNC) and leave the appointments pending.
-        _pending_to_staff(conn, call.clinic["id"], call.phone)
+        dnc.hand_pending_to_staff(conn, call.clinic["id"], call.phone, get_clock().now())
         return added
 
 
-def _pending_to_staff(conn: Any, clinic_id: int, phone: str) -> int:
-    """Pending appointments of patients with this number go to staff: automation will never call it."""
-    return conn.execute(
-        "UPDATE appointments a SET status = 'staff_followup', status_changed_at = now(), updated_at = now(),"
-        " next_attempt_at = NULL FROM patients p"
-        " WHERE a.patient_id = p.id AND a.clinic_id = %s AND p.phone = %s AND a.status = 'pending'",
-        (clinic_id, phone),
-    ).rowcount
-
-
-def end_attempt_on_dnc(attempt_id: int, clinic_id: int, phone: str, now: datetime) -> dict[str, Any]:
-    """The number went on a DNC list after the attempt was planned: end the attempt undialed as `lost`
-    (not counted as an attempt) with error 'number on DNC', and hand the appointment(s) waiting on that
-    number to staff, in one transaction, so nothing stays pending behind a number we may not call."""
+def end_attempt_on_dnc(attempt_id: int, now: datetime) -> dict[str, Any]:
+    """The number went on a DNC list after the attempt was planned: never dial it."""
     with connection() as conn:
-        row = outcomes.finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": "number on DNC"})
-        _pending_to_staff(conn, clinic_id, phone)
-        events.record(conn, kind="call.not_dialed", actor=ACTOR, clinic_id=clinic_id, subject_type="call_attempt",
-                      subject_id=attempt_id, data={"reason": "number on DNC"})
-        return row
+        return outcomes.end_undialed_on_dnc(conn, attempt_id, now=now, error="number on DNC", actor=ACTOR)

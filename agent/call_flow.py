@@ -37,8 +37,7 @@ async def load(attempt_id: int) -> CallInfo:
     try:
         return await asyncio.to_thread(_load)
     except NumberOnDnc as exc:
-        await asyncio.to_thread(call_actions.end_attempt_on_dnc, exc.attempt_id, exc.clinic_id, exc.phone,
-                                get_clock().now())
+        await asyncio.to_thread(call_actions.end_attempt_on_dnc, exc.attempt_id, get_clock().now())
         raise
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 import psycopg
@@ -43,3 +44,14 @@ def is_blocked(conn: psycopg.Connection[Any], phone_e164: str, clinic_id: int) -
         (phone_e164, clinic_id),
     ).fetchone()
     return row is not None
+
+
+def hand_pending_to_staff(conn: psycopg.Connection[Any], clinic_id: int, phone_e164: str, now: datetime) -> int:
+    """Pending appointments of patients at this number go to staff: the planner skips a DNC'd number
+    forever, so left pending they would sit there until it was too late for anyone to call."""
+    return conn.execute(
+        "UPDATE appointments a SET status = 'staff_followup', status_changed_at = %s, updated_at = %s,"
+        " next_attempt_at = NULL FROM patients p"
+        " WHERE a.patient_id = p.id AND a.clinic_id = %s AND p.phone = %s AND a.status = 'pending'",
+        (now, now, clinic_id, phone_e164),
+    ).rowcount

@@ -14,7 +14,7 @@ from typing import Any
 import psycopg
 from psycopg.types.json import Jsonb
 
-from clinic import events
+from clinic import dnc, events
 from clinic.retry_policy import ALL_OUTCOMES, SETTLED_STATUSES, AppointmentState, ClinicPolicy, decide
 
 STATUS_ORDER = {"planned": 0, "dispatched": 1, "dialing": 2, "in_call": 3, "ended": 4}
@@ -97,6 +97,19 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
 
         if is_trunk_failure(fields["sip_status_code"]):
             trip_if_needed(conn, attempt["clinic_id"], now=now)
+    return row
+
+
+def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,
+                        actor: str) -> dict[str, Any]:
+    """The number went on a DNC list after the attempt was planned (seen at dispatch or at dial time):
+    end the attempt undialed as `lost` (not counted as an attempt) and hand the appointments waiting on
+    that number to staff, in the caller's transaction."""
+    row = finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": error})
+    settled = dnc.hand_pending_to_staff(conn, row["clinic_id"], row["phone"], now)
+    events.record(conn, kind="call.not_dialed", actor=actor, clinic_id=row["clinic_id"],
+                  subject_type="call_attempt", subject_id=attempt_id,
+                  data={"reason": "number on DNC", "appointments_to_staff": settled})
     return row
 
 

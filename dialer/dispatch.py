@@ -15,19 +15,16 @@ import hashlib
 import json
 import os
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 import aiohttp
 from livekit import api
 from livekit.api.twirp_client import ServerError
 from psycopg.rows import tuple_row
 
-from clinic import events
 from clinic.clock import get_clock
 from clinic.db import connection
 from clinic.logs import get_logger
-from clinic.outcomes import finish_attempt, mark_attempt
+from clinic.outcomes import end_undialed_on_dnc, finish_attempt, mark_attempt
 from clinic.settings import get_settings
 from dialer.calling_window import ClinicWindow, why_not_callable
 from dialer.pacing import TrunkPacer
@@ -160,7 +157,8 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
         if attempt["outcome"] is not None or attempt["status"] != "planned":
             return Outcome("skipped")
         if attempt["on_dnc"]:
-            drop_dnc_attempt(conn, attempt_id, attempt["appointment_id"], clinic["id"], now)
+            end_undialed_on_dnc(conn, attempt_id, now=now, error=DNC_ERROR, actor="dialer")
+            log.info("attempt dropped: number on DNC list", attempt_id=attempt_id)
             conn.commit()
             return Outcome("lost")
         if clinic["paused_at"] is not None:
@@ -193,21 +191,6 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
 
 
 DNC_ERROR = "not dispatched: number added to the do-not-call list after planning"
-
-
-def drop_dnc_attempt(conn: Any, attempt_id: int, appointment_id: int, clinic_id: int, now: datetime) -> None:
-    """The number went on the DNC list between planning and dispatch: never dial it. The attempt ends
-    without reaching the phone network (so no guardrail count), and the appointment goes to staff, as for
-    an opt-out: left pending, it would sit behind the DNC entry until it was too late for anyone to call."""
-    finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": DNC_ERROR})
-    settled = conn.execute(
-        "UPDATE appointments SET status = 'staff_followup', next_attempt_at = NULL, status_changed_at = %s,"
-        " updated_at = %s WHERE id = %s AND status = 'pending'", (now, now, appointment_id)).rowcount
-    if settled:
-        events.record(conn, kind="appointment.staff_followup", actor="dialer", clinic_id=clinic_id,
-                      subject_type="appointment", subject_id=appointment_id,
-                      data={"reason": "dnc_at_dispatch", "attempt_id": attempt_id})
-    log.info("attempt dropped: number on DNC list", attempt_id=attempt_id)
 
 
 def fail_attempt(attempt_id: int, error: str) -> None:
