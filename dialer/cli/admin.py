@@ -13,7 +13,7 @@ from clinic.migrate import migrate as run_migrations
 from clinic.migrate import status as migration_status
 from clinic.phones import InvalidPhone, mask, to_e164
 from clinic.settings import get_settings
-from dialer.cli.output import JsonOpt, console, emit, fail, table
+from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, fail, table
 
 clinic_app = typer.Typer(help="Add, change and list clinics.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
@@ -171,10 +171,7 @@ def dnc_add(
         region = "US"
         clinic_id = None
         if clinic:
-            try:
-                row = clinics.get_by_slug(conn, clinic)
-            except clinics.ClinicNotFound as exc:
-                fail(str(exc), as_json)
+            row = clinic_or_fail(conn, clinic, as_json)
             clinic_id, region = row["id"], row["country"]
         try:
             e164 = to_e164(number, region)
@@ -207,10 +204,7 @@ def slots_generate(
     if minutes <= 0:
         fail("--minutes must be positive", as_json)
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         closed = frozenset(row["closed_weekdays"]) | {6, 7}
         result = slots.generate(conn, clinic_id=row["id"], tz_name=row["timezone"], provider=provider,
                                 start=start, end=end, location=location, slot_minutes=minutes,

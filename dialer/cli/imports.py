@@ -11,11 +11,11 @@ from typing import Any
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from clinic import clinics, logs
+from clinic import logs
 from clinic.call_lists import ImportReport, WholeFileError, errors_csv, import_call_list
 from clinic.db import connect
 from clinic.settings import get_settings
-from dialer.cli.output import JsonOpt, console, emit, err_console, fail, table
+from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, err_console, fail, table
 
 call_lists_app = typer.Typer(help="Uploaded call lists: history and row-error exports.", no_args_is_help=True)
 
@@ -37,10 +37,7 @@ def import_calls(
     except OSError as exc:
         fail(f"cannot read {file}: {exc.strerror or exc}; check the path", as_json)
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         show_bar = not as_json and sys.stderr.isatty() and len(data) >= _BAR_FROM_BYTES
         try:
             if show_bar:
@@ -80,10 +77,7 @@ def list_call_lists(
 ) -> None:
     """The clinic's latest uploads with their counts and status."""
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         rows = conn.execute(
             "SELECT id, filename, source, status, imported, updated, unchanged, rejected, failure_reason,"
             " created_at FROM call_lists WHERE clinic_id = %s ORDER BY created_at DESC, id DESC LIMIT %s",

@@ -13,6 +13,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from clinic import clinics
+
 console = Console()
 err_console = Console(stderr=True)
 
@@ -56,6 +58,14 @@ def fail(message: str, as_json: bool, code: int = 1) -> NoReturn:
     else:
         err_console.print(f"[red]error:[/red] {message}")
     raise typer.Exit(code)
+
+
+def clinic_or_fail(conn: Any, slug: str, as_json: bool) -> dict[str, Any]:
+    """The clinic row for `slug`, or exit with the message that says how to list clinics."""
+    try:
+        return clinics.get_by_slug(conn, slug)
+    except clinics.ClinicNotFound as exc:
+        fail(str(exc), as_json)
 
 
 JsonOpt = typer.Option(False, "--json", help="Print one JSON object instead of a table.")

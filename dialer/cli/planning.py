@@ -13,7 +13,7 @@ from clinic.clock import get_clock
 from clinic.db import connect
 from clinic.settings import get_settings
 from dialer import batches, planner
-from dialer.cli.output import JsonOpt, console, emit, fail, table
+from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, fail, table
 
 planning_app = typer.Typer(help="Plan calls, build batches, pause/resume dialing, run the Celery worker/beat.",
                            no_args_is_help=True)
@@ -49,10 +49,7 @@ def plan(
              " run `python -m dialer plan --clinic S` without --at (it plans at the current time)", as_json)
     now = _parse_at(at, as_json)
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         if dry_run:
             result = planner.explain(conn, row, now)
         else:
@@ -74,10 +71,7 @@ def batch(
     """Build (or top up) a clinic's batch for a calling day and print its progress counts."""
     now = get_clock().now()
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         try:
             when = date.fromisoformat(day) if day else now.astimezone(clinics.parse_timezone(row["timezone"])).date()
         except ValueError:
@@ -96,10 +90,7 @@ def pause(clinic: str = typer.Option(..., "--clinic", help="Clinic slug"),
     """Stop planning new calls for a clinic (calls in progress finish normally)."""
     now = get_clock().now()
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         conn.execute("UPDATE clinics SET paused_at = coalesce(paused_at, %s), paused_reason = %s, updated_at = %s"
                      " WHERE id = %s", (now, reason, now, row["id"]))
         events.record(conn, kind="clinic.paused", actor="cli", clinic_id=row["id"], subject_type="clinic",
@@ -114,10 +105,7 @@ def resume(clinic: str = typer.Option(..., "--clinic", help="Clinic slug"), as_j
     """Resume dialing (also clears a circuit-breaker pause; older trunk failures no longer count)."""
     now = get_clock().now()
     with connect() as conn:
-        try:
-            row = clinics.get_by_slug(conn, clinic)
-        except clinics.ClinicNotFound as exc:
-            fail(str(exc), as_json)
+        row = clinic_or_fail(conn, clinic, as_json)
         conn.execute("UPDATE clinics SET paused_at = NULL, paused_reason = NULL, resumed_at = %s, updated_at = %s"
                      " WHERE id = %s", (now, now, row["id"]))
         events.record(conn, kind="clinic.resumed", actor="cli", clinic_id=row["id"], subject_type="clinic",
