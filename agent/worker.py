@@ -5,6 +5,7 @@ the patient; `web` = the tester is already in the room)."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from livekit.agents import AgentServer, JobContext, JobProcess, cli
 from livekit.plugins import silero
@@ -19,7 +20,22 @@ from clinic.settings import get_settings
 __all__ = ["end_call", "entrypoint", "main", "server"]
 
 log = logging.getLogger("agent.worker")
-server = AgentServer()
+
+
+def _server() -> AgentServer:
+    """LiveKit's defaults unless a setting says otherwise (see clinic/settings.py: agent_*)."""
+    s = get_settings()
+    options: dict[str, Any] = {"host": s.agent_http_host}
+    if s.agent_load_threshold is not None:
+        options["load_threshold"] = s.agent_load_threshold
+    if s.agent_idle_processes is not None:
+        options["num_idle_processes"] = s.agent_idle_processes
+    if s.agent_http_port is not None:
+        options["port"] = s.agent_http_port
+    return AgentServer(**options)
+
+
+server = _server()
 
 
 def prewarm(proc: JobProcess) -> None:

@@ -20,6 +20,14 @@ class Settings(BaseSettings):
     livekit_api_key: str = "devkey"
     livekit_api_secret: SecretStr = SecretStr("devsecret-devsecret-devsecret-0000")
     agent_name: str = "appointment-confirmer"
+    # Agent worker process (LiveKit AgentServer). Unset = LiveKit's defaults (load threshold 0.7 of CPU, one
+    # idle job process per core, health/HTTP port 8081 on every interface). A machine shared with LiveKit,
+    # SIP and local speech (one laptop) raises the threshold: the worker's load is this machine's CPU use, so
+    # at the default it marks itself full while its own calls' speech runs and LiveKit stops sending jobs.
+    agent_load_threshold: float | None = None
+    agent_idle_processes: int | None = None
+    agent_http_host: str = ""
+    agent_http_port: int | None = None
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
