@@ -18,11 +18,12 @@ import asyncio
 import io
 import logging
 import time
+import uuid
 import wave
 from collections.abc import AsyncIterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import asynccontextmanager
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
@@ -71,6 +72,12 @@ def create_app(stt: WhisperEngine, tts: PiperEngine, *, stt_workers: int = 2, tt
 
     app = FastAPI(title="Local speech (OpenAI-compatible)", docs_url=None, redoc_url=None, lifespan=lifespan)
     app.state.stt, app.state.tts = stt, tts
+
+    @app.middleware("http")
+    async def _request_id(request: Request, call_next: Any) -> Response:
+        response: Response = await call_next(request)
+        response.headers["x-request-id"] = f"local-{uuid.uuid4().hex[:16]}"   # the plugins log/trace by it
+        return response
 
     @app.exception_handler(SpeechError)
     async def _speech_error(_: Request, exc: SpeechError) -> JSONResponse:
