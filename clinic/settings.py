@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,6 +37,16 @@ class Settings(BaseSettings):
     deepgram_api_key: SecretStr | None = None
     deepgram_model: str = "nova-3-phonecall"
     openai_tts_model: str = "gpt-4o-mini-tts"
+    # Speech: `cloud` = Deepgram STT + OpenAI TTS; `local` = LiveKit's OpenAI plugins pointed at this
+    # project's speech server (`python -m speech_server`), so no call audio leaves the clinic's machines.
+    speech_backend: Literal["cloud", "local"] = "cloud"
+    local_speech_url: str = "http://127.0.0.1:8090/v1"
+    local_stt_model: str = "tiny.en"
+    local_tts_voice: str = "joe"
+    speech_server_host: str = "127.0.0.1"
+    speech_server_port: int = 8090
+    speech_server_stt_workers: int = 2      # Whisper calls at once (each one core)
+    speech_server_tts_workers: int = 2
     # Agent call limits and prices (USD) used for each attempt's cost_usd.
     agent_llm_timeout_seconds: float = 4.0
     agent_prices: dict[str, float] = Field(default_factory=lambda: {
