@@ -25,9 +25,13 @@ log = logging.getLogger("agent.worker")
 def _server() -> AgentServer:
     """LiveKit's defaults unless a setting says otherwise (see clinic/settings.py: agent_*)."""
     s = get_settings()
-    options: dict[str, Any] = {"host": s.agent_http_host}
-    if s.agent_load_threshold is not None:
-        options["load_threshold"] = s.agent_load_threshold
+    # LiveKit's worker reads only the environment; passing the settings lets `.env` work too (the worker
+    # then exports them to its job processes, whose `ctx.api` reads them).
+    options: dict[str, Any] = {"host": s.agent_http_host, "ws_url": s.livekit_url, "api_key": s.livekit_api_key,
+                               "api_secret": s.livekit_api_secret.get_secret_value()}
+    if s.agent_max_jobs is not None:
+        max_jobs = s.agent_max_jobs
+        options["load_fnc"] = lambda srv: min(1.0, len(srv.active_jobs) / max_jobs)
     if s.agent_idle_processes is not None:
         options["num_idle_processes"] = s.agent_idle_processes
     if s.agent_http_port is not None:

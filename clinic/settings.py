@@ -21,11 +21,12 @@ class Settings(BaseSettings):
     livekit_api_key: str = "devkey"
     livekit_api_secret: SecretStr = SecretStr("devsecret-devsecret-devsecret-0000")
     agent_name: str = "appointment-confirmer"
-    # Agent worker process (LiveKit AgentServer). Unset = LiveKit's defaults (load threshold 0.7 of CPU, one
-    # idle job process per core, health/HTTP port 8081 on every interface). A machine shared with LiveKit,
-    # SIP and local speech (one laptop) raises the threshold: the worker's load is this machine's CPU use, so
-    # at the default it marks itself full while its own calls' speech runs and LiveKit stops sending jobs.
-    agent_load_threshold: float | None = None
+    # Agent worker process (LiveKit AgentServer). Unset = LiveKit's defaults: the worker's load is the machine's
+    # CPU use (full at 0.7), one idle job process per core, health/HTTP port 8081 on every interface.
+    # `agent_max_jobs` makes the load active calls / max jobs instead (LiveKit's documented job-count load
+    # function): a machine shared with LiveKit, SIP and local speech (one laptop) needs it, because its CPU is
+    # busy with the calls' own speech, and LiveKit sends no job to a worker reporting a load above 0.7.
+    agent_max_jobs: int | None = None
     agent_idle_processes: int | None = None
     agent_http_host: str = ""
     agent_http_port: int | None = None
