@@ -192,6 +192,12 @@ class PhoneNetwork:
         n = self.normalize(number)
         return self._subs.get(n) or Subscriber(persona_for_number(n, self._default_pool))
 
+    def assign(self, number: str, persona: str) -> None:
+        """Give `number` this persona (keeping a first name the call list gave it)."""
+        get_spec(persona)
+        n = self.normalize(number)
+        self._subs[n] = Subscriber(persona, self._subs[n].first_name if n in self._subs else "")
+
     def persona_of(self, number: str) -> str:
         return self.subscriber(number).persona
 

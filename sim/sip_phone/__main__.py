@@ -86,8 +86,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     network = PhoneNetwork(subscribers, seed=args.seed)
     for number, persona in args.persona_for:
-        old = network.subscriber(number)
-        network._subs[network.normalize(number)] = Subscriber(persona, old.first_name)
+        network.assign(number, persona)
     timing = Timing(answer_after=args.answer_after, machine_after=args.machine_after,
                     ring_timeout=args.ring_timeout or None, max_call=args.max_call, max_message=args.max_message,
                     patience=args.patience, front_desk=args.front_desk_seconds)

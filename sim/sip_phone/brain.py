@@ -179,6 +179,7 @@ class ScriptedBrain:
         self.step_started: float | None = None
         self.consumed = 0                   # remote utterances already answered
         self.dtmf_heard: list[str] = []
+        self.hung_up = False
 
     def on_answer(self, now: float) -> None:
         self.answered_at = self.step_started = now
@@ -195,8 +196,10 @@ class ScriptedBrain:
         if speaking:
             self.step_started = now     # waits and pauses count from the end of our own speech
             return None
+        if self.hung_up:
+            return None
         if now - self.answered_at > self.max_seconds:
-            self.index = len(self.steps)
+            self.hung_up = True
             return HangUp("max_seconds")
         while self.index < len(self.steps):
             step = self.steps[self.index]
@@ -217,6 +220,8 @@ class ScriptedBrain:
                 self._advance(now)
                 continue
             self._advance(now)
+            if isinstance(step, HangUp):
+                self.hung_up = True
             return step
         return None
 

@@ -8,8 +8,8 @@ would, so a transfer to a front-desk number lands on `FrontDeskBrain` where a te
 from __future__ import annotations
 
 import time
-from dataclasses import replace
 from collections.abc import Callable
+from dataclasses import replace
 
 import pjsua2 as pj
 

@@ -67,8 +67,10 @@ class PhoneHandle:
             time.sleep(0.1)
 
 
-def phone_command(*, host: str, port: int, record_dir: Path, json_log: Path, personas: Mapping[str, str] | None = None,
-                  call_list: Path | None = None, front_desk: Sequence[str] = (), extra: Sequence[str] = ()) -> list[str]:
+def phone_command(*, host: str, port: int, record_dir: Path, json_log: Path,
+                  personas: Mapping[str, str] | None = None, call_list: Path | None = None,
+                  front_desk: Sequence[str] = (), extra: Sequence[str] = ()) -> list[str]:
+    """The command line that runs the phone network with these settings."""
     cmd = [sys.executable, "-m", "sim.sip_phone", "--listen", f"{host}:{port}", "--record-dir", str(record_dir),
            "--json-log", str(json_log)]
     if call_list is not None:

@@ -16,8 +16,8 @@ import pytest
 
 pytest.importorskip("pjsua2")
 
-from sim.sip_phone import audio  # noqa: E402
-from sim.sip_phone.process import PhoneHandle, run_caller, running_phone  # noqa: E402
+from sim.sip_phone import audio
+from sim.sip_phone.process import PhoneHandle, run_caller, running_phone
 
 BUSY, REJECT, NO_ANSWER = "+12125550101", "+12125550102", "+12125550103"
 KEYPAD_YES, KEYPAD_STOP = "+12125550104", "+12125550105"
