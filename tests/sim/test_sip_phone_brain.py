@@ -104,6 +104,7 @@ def test_voicemail_greets_beeps_then_hangs_up_after_the_message() -> None:
     actions = drive(brain, QUIET + SPEECH + SPEECH + audio.silence(4.0))
     assert kinds(actions) == ["Say", "Say", "Mark", "HangUp"]
     greeting, beep, mark, hang = (a for _, a in actions)
+    assert greeting == Say(text="Leave a message after the tone.")
     assert isinstance(beep, Say) and beep.label == "beep" and beep.pcm is not None
     assert audio.duration(beep.pcm) == pytest.approx(0.5)
     assert mark == Mark("message_start") and hang == HangUp("silence")
