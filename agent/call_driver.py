@@ -153,6 +153,13 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
         extra = {"error": f"transfer failed: {state.transfer_error}"} if state.transfer_error else None
         await finish(final_outcome(state, far_end_hung_up=hung_up), state, extra)
         return result
+    except call_flow.AlreadyDialed as exc:
+        # A restarted job: the first leg may still be up (the patient hearing silence). End it, and leave the
+        # attempt to the retry policy as `lost` (what the reaper would call it); decisions already written stay.
+        log.warning("not dialing again: %s", exc, extra={"attempt_id": call.attempt_id})
+        await transport.hang_up()
+        await finish("lost", None, {"error": "agent restarted mid-call; not dialed again"})
+        return result
     except Exception as exc:
         # Whatever broke, the attempt ends `failed` with the reason (never left for the reaper to call
         # `lost` and redial in a loop); a decision a tool already wrote stays (finish keeps the first end).

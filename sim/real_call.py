@@ -102,7 +102,8 @@ class RealCallStack:
     workdir: Path
     personas: Mapping[str, str]          # number -> persona, for the phone network
     front_desk: tuple[str, ...] = ()
-    phone_port: int = 5080
+    phone_port: int | None = 5080      # None: a free port
+    phone_options: tuple[str, ...] = ()  # further `python -m sim.sip_phone` options (timings)
     name: str = field(default_factory=lambda: f"real-{secrets.token_hex(3)}")
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
@@ -167,7 +168,7 @@ class RealCallStack:
 
         self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
                                        json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
-                                       front_desk=list(self.front_desk))
+                                       front_desk=list(self.front_desk), extra=list(self.phone_options))
         self.phone = self._phone_cm.__enter__()
         self.start_process("agent")
         self.start_process("celery")
@@ -293,7 +294,7 @@ class RealCallStack:
         from dialer.tasks import dispatch
 
         phone = phone or persona_number(persona)
-        now = SharedSimClock(self.redis_url, self.clock_key).now()
+        now = self.clock_now()
         attempt_id = self.create_attempt(clinic, phone, patient_name=patient_name, now=now)
         legs_before = len(self._legs_to(phone))
         t0 = time.monotonic()
@@ -301,7 +302,12 @@ class RealCallStack:
         row = self.wait_for_outcome(attempt_id, timeout=timeout)
         return self.report(attempt_id, persona, phone, row, seconds=time.monotonic() - t0, leg=legs_before)
 
-    def create_attempt(self, clinic: dict[str, Any], phone: str, *, patient_name: str, now: datetime) -> int:
+    def clock_now(self) -> datetime:
+        """The stack's (simulated, wall-speed) time, which its workers use."""
+        return SharedSimClock(self.redis_url, self.clock_key).now()
+
+    def create_attempt(self, clinic: dict[str, Any], phone: str, *, patient_name: str, now: datetime,
+                       deadline: timedelta = timedelta(minutes=15)) -> int:
         tz = ZoneInfo(clinic["timezone"])
         starts = datetime.combine(now.astimezone(tz).date() + timedelta(days=2), dtime(9, 30), tz)
         with self.connect() as conn:
@@ -318,7 +324,7 @@ class RealCallStack:
             attempt = conn.execute(
                 "INSERT INTO call_attempts (clinic_id, appointment_id, attempt_number, phone, mode, planned_at,"
                 " deadline_at) VALUES (%s, %s, 1, %s, 'sip', %s, %s) RETURNING id",
-                (clinic["id"], appt["id"], phone, now, now + timedelta(minutes=15))).fetchone()
+                (clinic["id"], appt["id"], phone, now, now + deadline)).fetchone()
             assert attempt is not None
             conn.execute("UPDATE call_attempts SET room_name = %s WHERE id = %s",
                          (f"call-{attempt['id']}", attempt["id"]))
