@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv services migrate demo test lint bench requirements frontend browsers
+.PHONY: help venv services migrate demo test lint bench requirements frontend browsers livekit
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -63,3 +63,6 @@ frontend: token_server/static/index.html ## Build the React page the token serve
 
 browsers: ## Install Debian's Chromium for the browser tests (only if /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+
+livekit: ## Build LiveKit server v1.13.5 and SIP v1.8.0 into .livekit/bin (skipped when built)
+	bash scripts/build_livekit.sh
