@@ -22,7 +22,7 @@ import sys
 from pathlib import Path
 
 from sim.personas import get_spec
-from sim.phone_network import CallListError, PhoneNetwork, Subscriber, read_personas
+from sim.phone_network import CallListError, PhoneNetwork, RedisCounter, Subscriber, read_personas
 from sim.sip_phone.audio import EspeakVoice
 from sim.sip_phone.lines import Directory, Timing
 
@@ -69,6 +69,9 @@ def build_parser() -> argparse.ArgumentParser:
                     help="a scripted person says their next line after this much silence (seconds)")
     ap.add_argument("--front-desk-seconds", type=float, default=30.0,
                     help="the front desk hangs up a call this old (seconds)")
+    ap.add_argument("--counter-redis", metavar="URL", help="count calls per number in this Redis (busy_then_confirm "
+                    "is busy only on a number's first call, also across restarts of the phone network)")
+    ap.add_argument("--counter-prefix", default="sim:sip_phone:", help="Redis key prefix for the call counts")
     ap.add_argument("--tts-cache", type=Path, default=Path(".cache/sip_phone_tts"), help="synthesized speech cache")
     ap.add_argument("--sip-log", type=Path, help="write PJSIP's log with every SIP message here")
     return ap
@@ -84,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, CallListError) as exc:
         print(json.dumps({"event": "error", "error": f"--call-list {args.call_list}: {exc}"}), flush=True)
         return 2
-    network = PhoneNetwork(subscribers, seed=args.seed)
+    counter = RedisCounter(args.counter_redis, args.counter_prefix) if args.counter_redis else None
+    network = PhoneNetwork(subscribers, seed=args.seed, counter=counter)
     for number, persona in args.persona_for:
         network.assign(number, persona)
     timing = Timing(answer_after=args.answer_after, machine_after=args.machine_after,

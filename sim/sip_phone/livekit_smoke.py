@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import sys
@@ -129,10 +130,8 @@ async def _run_one(lk: api.LiveKitAPI, phone: PhoneHandle, trunk_id: str, sc: Sc
         error = exc.message
     setup = round(time.monotonic() - t, 2)
     await listener
-    try:
+    with contextlib.suppress(api.TwirpError):
         await lk.room.delete_room(api.DeleteRoomRequest(room=room_name))
-    except api.TwirpError:
-        pass
     leg = _phone_leg(phone, sc.number)
     result: dict[str, Any] = {"persona": sc.persona, "sip_status": status, "seconds_to_answer_or_fail": setup,
                               "livekit_sip_call_id": call_id, "dtmf_in_room": heard.dtmf,

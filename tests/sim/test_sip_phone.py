@@ -143,3 +143,15 @@ def test_refer_transfer_lands_at_the_front_desk(phone: PhoneHandle, tmp_path: Pa
     assert desk["said"][0]["text"].startswith("Front desk")
     # The front desk heard the transferred patient speak (left channel: the remote party).
     assert _loudness(_channel(desk["recording"], 0), 0, 60) > -45
+
+
+def test_busy_then_confirm_counts_calls_across_restarts_in_redis(tmp_path: Path, redis_url: str,
+                                                                 redis_prefix: str) -> None:
+    number = "+12125550110"
+    opts = ["--answer-after", "0.2", "--counter-redis", redis_url, "--counter-prefix", redis_prefix]
+    with running_phone(tmp_path / "one", personas={number: "busy_then_confirm"}, extra=opts) as phone:
+        assert run_caller(phone.uri(number), record_dir=tmp_path, max_seconds=10)["sip_status"] == 486
+    with running_phone(tmp_path / "two", personas={number: "busy_then_confirm"}, extra=opts) as phone:
+        call = run_caller(phone.uri(number), ["pause:0.5", "hangup"], record_dir=tmp_path, max_seconds=10)
+        assert call["sip_status"] == 200 and call["answered_at"]
+        assert _leg(phone, call["call_id"])["call_number"] == 2
