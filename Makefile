@@ -29,7 +29,7 @@ demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
 	$(PY) -m token_server.demo_dashboard
 
-test: migrate frontend browsers voices ## Set up and run the whole test suite
+test: migrate frontend browsers voices livekit ## Set up and run the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 

@@ -185,7 +185,8 @@ def make_item(kind: Kind, index: int, out_dir: Path) -> Item:
     beep_hz = beep_s = None
     if kind == "vm_beep":
         beep_hz, beep_s = rng.choice([850.0, 1000.0, 1000.0, 1400.0, 1800.0]), rng.uniform(0.25, 1.0)
-        parts += [_silence(rng.uniform(0.3, 1.0), PHONE_RATE), _tone(beep_hz, beep_s, PHONE_RATE, rng.uniform(0.3, 0.6))]
+        parts += [_silence(rng.uniform(0.3, 1.0), PHONE_RATE),
+                  _tone(beep_hz, beep_s, PHONE_RATE, rng.uniform(0.3, 0.6))]
     # what follows: a person waits for you to speak; a mailbox records; an IVR waits for a key
     parts.append(_silence(rng.uniform(4.0, 6.0), PHONE_RATE))
     audio = np.concatenate(parts)
