@@ -37,7 +37,7 @@ def stack(real_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
     workdir = Path(tmp_path_factory.mktemp("real-stack"))
     with RealCallStack(database_url=real_db, workdir=workdir, personas={persona_number(p): p for p in PERSONAS},
                        front_desk=(FRONT_DESK,), phone_port=None,
-                       phone_options=("--ring-timeout", "12", "--answer-after", "0.5")) as s:
+                       phone_options=("--ring-timeout", "12", "--answer-after", "0.5", "--max-call", "60")) as s:
         yield s
 
 

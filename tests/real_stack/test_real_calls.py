@@ -131,5 +131,7 @@ def test_killing_the_agent_mid_call_loses_nothing_and_never_dials_twice(stack: R
         row = stack.wait_for_outcome(attempt_id, timeout=5)
     assert row["outcome"] in ("lost", "failed", "hung_up"), row["outcome"]
     assert row["appointment_status"] == "pending"   # retried later by the retry policy, not settled wrongly
+    assert stack.phone_record(phone, legs_before, timeout=120) is not None   # the one leg, once it has ended
+    time.sleep(2)
     legs = stack._legs_to(phone)[legs_before:]
     assert len(legs) == 1, f"dialed {len(legs)} times"
