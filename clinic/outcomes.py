@@ -100,6 +100,29 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
     return row
 
 
+def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, job: str,
+                       exc: BaseException) -> dict[str, Any] | None:
+    """End an attempt that `finish_attempt` could not end (its row breaks the rules' arithmetic or a
+    constraint), without the retry policy: the attempt becomes `lost` and its appointment goes to staff
+    (`staff_followup`), so automation stops for that one appointment and nobody is dialed on a guess.
+    The caller's job logged and counted the failure; this only makes sure the row stops coming back."""
+    row = conn.execute(
+        "UPDATE call_attempts SET status = 'ended', outcome = 'lost', ended_at = %s, updated_at = %s,"
+        " error = %s WHERE id = %s AND outcome IS NULL RETURNING *",
+        (now, now, f"quarantined by the {job}: {type(exc).__name__} while ending it; staff must check the"
+                   " appointment", attempt_id)).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE appointments SET status = 'staff_followup', last_outcome = 'lost', next_attempt_at = NULL,"
+        " status_changed_at = %s, updated_at = %s WHERE id = %s AND status = 'pending'",
+        (now, now, row["appointment_id"]))
+    events.record(conn, kind="call_attempt.quarantined", actor="dialer", clinic_id=row["clinic_id"],
+                  subject_type="call_attempt", subject_id=attempt_id,
+                  data={"job": job, "error": type(exc).__name__, "appointment_id": row["appointment_id"]})
+    return row
+
+
 def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,
                         actor: str) -> dict[str, Any]:
     """The number went on a DNC list after the attempt was planned (seen at dispatch or at dial time):

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
     dialer_pacing_prefix: str = "clinic-dialer:pace:"
     dialer_dispatch_max_retries: int = 5
+    # Clinic slugs every beat pass (planner, reaper, batches) is limited to; empty = every clinic. A simulated
+    # run sets it to its own clinic, so `sim run --clinic B` never plans, reaps or batches clinic A.
+    dialer_clinics: list[str] = Field(default_factory=list)
     # After a room_finished webhook, how long the agent has to write the real outcome before the reaper
     # marks the attempt lost (the webhook often arrives before the agent's end-of-call write).
     room_finished_grace_seconds: float = 120.0
