@@ -265,6 +265,14 @@ class RowValidator:
             if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
                 return None, "", (column, f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
                                           "move forward that night): check the time")
+            second = value.replace(tzinfo=zone, fold=1)
+            if second.utcoffset() != local.utcoffset():
+                # The fall-back hour happens twice; taking the first silently could tell the patient a time
+                # an hour off. The row must say which one.
+                first_iso, second_iso = local.isoformat(), second.isoformat()
+                return None, "", (column, f"{value:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back "
+                                          f"that night): give the offset, {first_iso} for the first or "
+                                          f"{second_iso} for the second")
             value = local
         value = value.astimezone(UTC)
         if value <= self.now:

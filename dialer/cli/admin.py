@@ -7,13 +7,14 @@ from typing import Any
 
 import typer
 
-from clinic import clinics, dnc, slots
+from clinic import bounds, clinics, dnc, slots
+from clinic.clock import get_clock
 from clinic.db import connect
 from clinic.migrate import migrate as run_migrations
 from clinic.migrate import status as migration_status
 from clinic.phones import InvalidPhone, mask, to_e164
 from clinic.settings import get_settings
-from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, fail, table
+from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, err_console, fail, table
 
 clinic_app = typer.Typer(help="Add, change and list clinics.", no_args_is_help=True)
 keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
@@ -66,6 +67,10 @@ def clinic_add(
         conn.commit()
     result = {"id": row["id"], "slug": row["slug"], "name": row["name"], "timezone": row["timezone"],
               "state": row["us_state"], "api_key": key.key}
+    warning = clinics.hours_warning(row["calling_hours_start"], row["calling_hours_end"])
+    if warning:
+        result["warning"] = warning
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
     emit(result, as_json, lambda r: console.print(
         f"clinic [bold]{r['slug']}[/bold] created (id {r['id']}).\n"
         f"API key (shown once, store it now): [bold]{r['api_key']}[/bold]"))
@@ -99,10 +104,13 @@ def clinic_update(
              "(`python -m dialer clinic update --help` lists them)", as_json)
     with connect() as conn:
         try:
-            _, changed = clinics.update_clinic(conn, slug, update)
+            row, changed = clinics.update_clinic(conn, slug, update)
         except (clinics.ClinicError, clinics.ClinicNotFound) as exc:
             fail(str(exc), as_json)
         conn.commit()
+    warning = clinics.hours_warning(row["calling_hours_start"], row["calling_hours_end"])
+    if warning and "calling_hours" in changed:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
     def human(r: dict[str, Any]) -> None:
         if not r["changed"]:
@@ -199,12 +207,17 @@ def slots_generate(
         start, end = date.fromisoformat(from_), date.fromisoformat(to)
     except ValueError:
         fail("--from and --to must be dates like 2027-03-01", as_json)
-    if end < start:
-        fail("--to is before --from", as_json)
-    if minutes <= 0:
-        fail("--minutes must be positive", as_json)
+    if not 5 <= minutes <= 480:
+        fail(f"--minutes must be between 5 and 480, not {minutes}", as_json)
+    if not provider.strip() or len(provider) > 200:
+        fail("--provider must be a name of 1-200 characters, as on the call list", as_json)
     with connect() as conn:
         row = clinic_or_fail(conn, clinic, as_json)
+        today = get_clock().now().astimezone(clinics.parse_timezone(row["timezone"])).date()
+        try:
+            bounds.check_day_range(start, end, today=today)
+        except bounds.OutOfBounds as exc:
+            fail(str(exc), as_json)
         closed = frozenset(row["closed_weekdays"]) | {6, 7}
         result = slots.generate(conn, clinic_id=row["id"], tz_name=row["timezone"], provider=provider,
                                 start=start, end=end, location=location, slot_minutes=minutes,

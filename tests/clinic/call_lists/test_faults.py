@@ -74,3 +74,15 @@ def test_phone_numbers_are_masked_in_stored_reports_and_the_errors_csv(run_impor
 def test_old_stored_reports_are_masked_on_export() -> None:
     csv_text = errors_csv([{"row": 2, "column": "timezone", "message": "unknown time zone '+12125550198'"}])
     assert "5550198" not in csv_text and "+1212***0198" in csv_text
+
+
+def test_fall_back_hour_is_refused_unless_the_row_says_which(run_import: Run, conn: Conn) -> None:
+    """Issue 14 item 10: 01:30 on the night the clocks go back happens twice; the row must say which."""
+    report = run_import(f"{HEADER}\nA1,Ann Lee,2125550142,2026-11-01 01:30,,,,,\n"
+                        "A2,Bob Roe,2125550143,2026-11-01T01:30:00-05:00,,,,,\n",
+                        now=datetime(2026, 10, 1, tzinfo=UTC))
+    assert (report.imported, report.rejected) == (1, 1)
+    (error,) = report.errors
+    assert error["row"] == 2 and "happens twice" in error["message"]
+    assert "2026-11-01T01:30:00-04:00" in error["message"] and "2026-11-01T01:30:00-05:00" in error["message"]
+    assert appointments(conn)[0]["starts_at"] == datetime(2026, 11, 1, 6, 30, tzinfo=UTC)  # the second 01:30
