@@ -16,7 +16,9 @@ from clinic.phones import InvalidPhone, mask, to_e164
 from clinic.settings import get_settings
 from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, err_console, fail, table
 
-clinic_app = typer.Typer(help="Add, change and list clinics.", no_args_is_help=True)
+clinic_app = typer.Typer(help="Add, change, check and list clinics.", no_args_is_help=True)
+trunk_app = typer.Typer(help="The clinic's outbound SIP trunk on the LiveKit server.", no_args_is_help=True)
+clinic_app.add_typer(trunk_app, name="trunk")
 keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
 dnc_app = typer.Typer(help="Manage the do-not-call list.", no_args_is_help=True)
 slots_app = typer.Typer(help="Manage free appointment slots used for rescheduling.", no_args_is_help=True)
@@ -226,3 +228,68 @@ def slots_generate(
     emit(result, as_json, lambda r: console.print(
         f"{r['created']} new free slot(s) for {provider} ({r['slots']} in range,"
         f" {r['linked_to_appointments']} matched existing appointments)"))
+
+
+@trunk_app.command("create")
+def trunk_create(slug: str = typer.Option(..., help="The clinic"), as_json: bool = JsonOpt) -> None:
+    """Create the clinic's outbound trunk on LiveKit (CreateSIPOutboundTrunk: SIP_TRUNK_ADDRESS, the clinic's
+    caller id as its number, SIP_TRUNK_USERNAME/PASSWORD) and store its id on the clinic. A clinic whose
+    stored trunk is already on the server keeps it."""
+    from dialer import trunks
+
+    with connect() as conn:
+        row = clinic_or_fail(conn, slug, as_json)
+    if row["sip_trunk_id"]:
+        existing = trunks.run(trunks.trunk_on_server(row["sip_trunk_id"]))
+        if existing.present:
+            emit({"slug": slug, "sip_trunk_id": row["sip_trunk_id"], "created": False}, as_json,
+                 lambda r: console.print(f"{slug} already has trunk {r['sip_trunk_id']} on the LiveKit server"))
+            return
+        if existing.present is None:
+            fail(f"sip_trunk_id: cannot check the stored trunk: {existing.error}", as_json)
+    try:
+        trunk_id = trunks.run(trunks.create_trunk(row))
+    except trunks.TrunkError as exc:
+        fail(str(exc), as_json)
+    with connect() as conn:
+        clinics.update_clinic(conn, slug, clinics.ClinicUpdate(sip_trunk_id=trunk_id))
+        conn.commit()
+    emit({"slug": slug, "sip_trunk_id": trunk_id, "created": True, "replaced": row["sip_trunk_id"]}, as_json,
+         lambda r: console.print(f"{slug}: trunk {r['sip_trunk_id']} created on the LiveKit server and stored"))
+
+
+@clinic_app.command("check")
+def clinic_check(slug: str = typer.Option(..., help="The clinic"), as_json: bool = JsonOpt) -> None:
+    """Can the clinic be dialed? Checks the trunk on the LiveKit server (ListSIPOutboundTrunk), caller id,
+    callback and transfer numbers and free slots; names what is missing and how to fix it. Exit 0 when ready,
+    1 when not."""
+    from clinic import readiness
+    from dialer import trunks
+
+    with connect() as conn:
+        row = clinic_or_fail(conn, slug, as_json)
+        db = readiness.check_db(conn, row, get_clock().now())
+    missing = list(db.missing)
+    server: dict[str, Any] = {"checked": False}
+    if row["sip_trunk_id"]:
+        found = trunks.run(trunks.trunk_on_server(row["sip_trunk_id"]))
+        server = {"checked": found.present is not None, "present": found.present, "error": found.error}
+        if not found.present:
+            missing.insert(0, "trunk_on_server")
+    result = readiness.Readiness(tuple(missing))
+    out = {"slug": slug, "ready": result.ready, "missing": missing, "fix": result.how_to_fix(slug),
+           "sip_trunk_id": row["sip_trunk_id"], "server": server}
+
+    def human(r: dict[str, Any]) -> None:
+        if r["ready"]:
+            console.print(f"{slug}: ready to dial (trunk {r['sip_trunk_id']} is on the LiveKit server)")
+            return
+        console.print(f"{slug}: NOT ready to dial; missing: {', '.join(r['missing'])}")
+        if r["server"].get("error"):
+            console.print(f"  LiveKit: {r['server']['error']}")
+        for step in r["fix"]:
+            console.print(f"  fix: {step}")
+
+    emit(out, as_json, human)
+    if not result.ready:
+        raise typer.Exit(1)
