@@ -47,7 +47,15 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                       api_key: str, api_secret: str, *, brain: Callable[[Any], llm.LLM] | None = None,
                       event_sink: Sink | None = None) -> SimResult | None:
     """Run one dispatched job in sim mode. `brain(call)` picks the LLM (default: the scripted policy;
-    tests pass a FallbackAdapter to exercise switching). Returns None if the attempt is not dialable."""
+    tests pass a FallbackAdapter to exercise switching). Returns None if the attempt is not dialable.
+    An exception ends the attempt `failed` with its reason (call_flow.guard_job) and is re-raised."""
+    return await call_flow.guard_job(metadata, _run_sim_job(room_name, metadata, far_end_for, livekit_url, api_key,
+                                                            api_secret, brain=brain, event_sink=event_sink))
+
+
+async def _run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str], FarEnd], livekit_url: str,
+                       api_key: str, api_secret: str, *, brain: Callable[[Any], llm.LLM] | None = None,
+                       event_sink: Sink | None = None) -> SimResult | None:
     try:
         attempt_id = parse_metadata(metadata)
         call = await call_flow.load(attempt_id)

@@ -54,6 +54,11 @@ async def end_call(ctx: JobContext, reason: str, *, hang_up: bool) -> None:
 
 @server.rtc_session(agent_name=get_settings().agent_name)
 async def entrypoint(ctx: JobContext) -> None:
+    # Any exception ends the attempt `failed` with its reason and feeds the circuit breaker (call_flow.guard_job).
+    await call_flow.guard_job(ctx.job.metadata, _run_job(ctx))
+
+
+async def _run_job(ctx: JobContext) -> None:
     try:
         attempt_id = parse_metadata(ctx.job.metadata)
         call = await call_flow.load(attempt_id)

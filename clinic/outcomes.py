@@ -123,6 +123,26 @@ def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: d
     return row
 
 
+CRASH_PREFIX = "agent job crashed"
+
+
+def fail_crashed_attempt(conn: psycopg.Connection[Any], attempt_id: int, exc: BaseException, *,
+                         now: datetime) -> dict[str, Any]:
+    """An agent job raised: end its attempt `failed` with the reason (exception type and a masked, one-line
+    message: "clinic x has no sip_trunk_id"), apply the retry policy (failed backs off and counts, so a
+    clinic that always crashes exhausts its attempts instead of looping through `lost` for ever) and feed the
+    circuit breaker, which pauses a clinic whose calls keep crashing. First writer wins, as always."""
+    from clinic.phones import mask_in_text
+    from dialer.circuit_breaker import trip_if_needed
+
+    detail = mask_in_text(str(exc).splitlines()[0] if str(exc) else "")[:300]
+    row = finish_attempt(conn, attempt_id, "failed", now=now,
+                         fields={"error": f"{CRASH_PREFIX}: {type(exc).__name__}: {detail}"})
+    if row["outcome"] == "failed" and (row["error"] or "").startswith(CRASH_PREFIX):
+        trip_if_needed(conn, row["clinic_id"], now=now)
+    return row
+
+
 def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,
                         actor: str) -> dict[str, Any]:
     """The number went on a DNC list after the attempt was planned (seen at dispatch or at dial time):
