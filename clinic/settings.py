@@ -109,6 +109,17 @@ def check_production_secrets(settings: Settings) -> None:
                                " and end calls with the published ones).")
 
 
+def refuse_to_start_if_insecure() -> None:
+    """For a service's `main`: exit 2 with one line instead of starting with published secrets."""
+    import sys
+
+    try:
+        check_production_secrets(get_settings())
+    except InsecureSettings as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
