@@ -64,3 +64,23 @@ def test_a_prefix_spanning_zones_must_be_inside_the_window_in_all_of_them() -> N
     eight_sydney = datetime(2027, 6, 9, 8, 30, tzinfo=ZoneInfo("Australia/Sydney"))  # 06:30 in Perth
     assert not is_callable(wide, None, eight_sydney, phone="+61412345678")
     assert is_callable(wide, None, eight_sydney + timedelta(hours=3), phone="+61412345678")
+
+
+def test_the_planner_does_not_dial_tokyo_at_ten_new_york(conn, make_clinic) -> None:
+    """The issue's night, end to end through the import and the planner's dry run."""
+    from clinic.call_lists import import_call_list
+    from dialer import planner
+
+    clinic = make_clinic("ny", timezone="America/New_York")
+    ten_ny = datetime(2027, 2, 9, 15, 0, tzinfo=UTC)  # Tuesday 10:00 New York = Wednesday 00:00 Tokyo
+    report = import_call_list(conn, clinic, b"external_id,patient_name,phone,appointment_start\n"
+                              b"T1,Kenji Sato,+81 3-1234-5678,2027-02-11T10:00:00-05:00\n"
+                              b"N1,Ann Lee,+1 212 555 0142,2027-02-11T10:00:00-05:00\n", filename="l.csv",
+                              now=ten_ny - timedelta(days=5))
+    assert report.imported == 2
+    row = conn.execute("SELECT * FROM clinics WHERE id = %s", (clinic["id"],)).fetchone()
+    at_ten = planner.explain(conn, row, ten_ny)
+    assert [d["external_id"] for d in at_ten.dial] == ["N1"]
+    assert {s["external_id"]: s["reason"] for s in at_ten.skipped} == {"T1": "outside_window"}
+    at_six_pm = planner.explain(conn, row, ten_ny + timedelta(hours=8, minutes=30))  # 08:30 in Tokyo
+    assert "T1" in [d["external_id"] for d in at_six_pm.dial]
