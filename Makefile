@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv services migrate demo test lint bench requirements frontend browsers
+.PHONY: help venv services migrate demo test lint bench requirements frontend browsers livekit voices
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
 	$(PY) -m token_server.demo_dashboard
 
-test: migrate frontend browsers ## Set up and run the whole test suite
+test: migrate frontend browsers voices livekit ## Set up and run the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -63,3 +63,9 @@ frontend: token_server/static/index.html ## Build the React page the token serve
 
 browsers: ## Install Debian's Chromium for the browser tests (only if /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+
+livekit: ## Build LiveKit server v1.13.5 and SIP v1.8.0 into .livekit/bin (skipped when built)
+	bash scripts/build_livekit.sh
+
+voices: ## Install Debian's espeak-ng, the SIP phone network's offline voice (only if missing)
+	@command -v espeak-ng >/dev/null || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq espeak-ng)

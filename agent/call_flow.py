@@ -73,17 +73,25 @@ async def guard_job(metadata: str, body: Awaitable[T]) -> T:
         raise
 
 
-async def mark(attempt_id: int, status: str, **cols: Any) -> None:
-    def _mark() -> None:
-        with connection() as conn:
-            outcomes.mark_attempt(conn, attempt_id, status, now=get_clock().now(), **cols)
+class AlreadyDialed(Exception):
+    """This attempt was dialed before: a job restarted after its worker died (LiveKit re-dispatches a failed
+    job). Dialing again could ring the patient twice at once, so the driver ends the attempt instead."""
 
-    await asyncio.to_thread(_mark)
+
+async def mark(attempt_id: int, status: str, **cols: Any) -> bool:
+    """Move the attempt forward; False if it was already at or past `status` (or ended)."""
+    def _mark() -> bool:
+        with connection() as conn:
+            return outcomes.mark_attempt(conn, attempt_id, status, now=get_clock().now(), **cols) is not None
+
+    return await asyncio.to_thread(_mark)
 
 
 async def place_call(lkapi: Any, call: CallInfo, room_name: str) -> DialResult:
-    """Dial with wait_until_answered; record dial start and answer times."""
-    await mark(call.attempt_id, "dialing", room_name=room_name)
+    """Dial with wait_until_answered; record dial start and answer times. The `dialing` mark is the claim:
+    only the job that moves the attempt to `dialing` dials (AlreadyDialed otherwise)."""
+    if not await mark(call.attempt_id, "dialing", room_name=room_name):
+        raise AlreadyDialed(f"call attempt {call.attempt_id} was already dialed")
     result = await dialing.dial(lkapi, call, room_name)
     if result.answered:
         await mark(call.attempt_id, "in_call", **({"sip_call_id": result.sip_call_id} if result.sip_call_id else {}))

@@ -1,8 +1,9 @@
 """The one place an `AgentSession` is built, so production, sim mode and tests differ only in parts.
 
-Production: Deepgram phone-call STT, the OpenAI-compatible LLM (model/base_url from settings) chained
-with the scripted policy through `llm.FallbackAdapter`, OpenAI TTS, Silero VAD (from prewarm) and the
-local turn detector. Tests and sim mode pass `SessionParts` with the scripted brain and no audio."""
+Production: Deepgram phone-call STT and OpenAI TTS (or the local speech server: `agent.speech_backends`),
+the OpenAI-compatible LLM (model/base_url from settings) chained with the scripted policy through
+`llm.FallbackAdapter`, Silero VAD (from prewarm) and the local turn detector. Tests and sim mode pass
+`SessionParts` with the scripted brain and no audio."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from livekit.agents import AgentSession, llm
 from agent.call_context import CallInfo
 from agent.scripted_llm import ReceptionistPolicy, ScriptedLLM
 from agent.speech import say_phone
+from agent.speech_backends import speech_parts
 from clinic.settings import get_settings
 
 
@@ -47,16 +49,13 @@ def brains(call: CallInfo, primary: llm.LLM | None = None) -> llm.LLM:
 
 
 def production_parts(call: CallInfo, vad: Any) -> SessionParts:
-    settings = get_settings()
     from livekit.agents.inference import TurnDetector
-    from livekit.plugins import deepgram, openai
 
+    speech = speech_parts(get_settings())   # SPEECH_BACKEND: cloud (Deepgram + OpenAI) or local server
     return SessionParts(
-        stt=deepgram.STT(model=settings.deepgram_model,
-                         api_key=settings.deepgram_api_key.get_secret_value() if settings.deepgram_api_key else None),
+        stt=speech.stt,
         llm=brains(call),
-        tts=openai.TTS(model=settings.openai_tts_model, voice=settings.openai_tts_voice,
-                       api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None),
+        tts=speech.tts,
         vad=vad,
         turn_detection=TurnDetector(version="v1-mini"),
     )

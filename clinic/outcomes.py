@@ -90,12 +90,12 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
                         "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
-    if fields.get("sip_status_code") is not None:
+    if fields.get("sip_status_code") is not None or str(fields.get("error") or "").startswith(CRASH_PREFIX):
         # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
-        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`).
-        from dialer.circuit_breaker import is_trunk_failure, trip_if_needed
+        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`), and every crashed job.
+        from dialer.circuit_breaker import is_crash, is_trunk_failure, trip_if_needed
 
-        if is_trunk_failure(fields["sip_status_code"]):
+        if is_trunk_failure(fields.get("sip_status_code")) or is_crash(outcome, fields.get("error")):
             trip_if_needed(conn, attempt["clinic_id"], now=now)
     return row
 
@@ -126,21 +126,23 @@ def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: d
 CRASH_PREFIX = "agent job crashed"
 
 
+def crash_error(exc: BaseException) -> str:
+    """The `error` stored for a job that raised: `agent job crashed: ValueError: clinic x has no sip_trunk_id`
+    (first line of the message, phone numbers masked, at most 300 characters). `finish_attempt` feeds the
+    circuit breaker with every `failed` attempt whose error starts so."""
+    from clinic.phones import mask_in_text
+
+    detail = mask_in_text(str(exc).splitlines()[0] if str(exc) else "")
+    return f"{CRASH_PREFIX}: {type(exc).__name__}: {detail}"[:300]
+
+
 def fail_crashed_attempt(conn: psycopg.Connection[Any], attempt_id: int, exc: BaseException, *,
                          now: datetime) -> dict[str, Any]:
-    """An agent job raised: end its attempt `failed` with the reason (exception type and a masked, one-line
-    message: "clinic x has no sip_trunk_id"), apply the retry policy (failed backs off and counts, so a
-    clinic that always crashes exhausts its attempts instead of looping through `lost` for ever) and feed the
-    circuit breaker, which pauses a clinic whose calls keep crashing. First writer wins, as always."""
-    from clinic.phones import mask_in_text
-    from dialer.circuit_breaker import trip_if_needed
-
-    detail = mask_in_text(str(exc).splitlines()[0] if str(exc) else "")[:300]
-    row = finish_attempt(conn, attempt_id, "failed", now=now,
-                         fields={"error": f"{CRASH_PREFIX}: {type(exc).__name__}: {detail}"})
-    if row["outcome"] == "failed" and (row["error"] or "").startswith(CRASH_PREFIX):
-        trip_if_needed(conn, row["clinic_id"], now=now)
-    return row
+    """An agent job raised: end its attempt `failed` with the reason (`crash_error`), apply the retry policy
+    (failed backs off and counts, so a clinic that always crashes exhausts its attempts instead of looping
+    through `lost` for ever) and feed the circuit breaker, which pauses a clinic whose calls keep crashing.
+    First writer wins, as always."""
+    return finish_attempt(conn, attempt_id, "failed", now=now, fields={"error": crash_error(exc)})
 
 
 def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -23,6 +24,15 @@ class Settings(BaseSettings):
     livekit_api_key: str = "devkey"
     livekit_api_secret: SecretStr = SecretStr("devsecret-devsecret-devsecret-0000")
     agent_name: str = "appointment-confirmer"
+    # Agent worker process (LiveKit AgentServer). Unset = LiveKit's defaults: the worker's load is the machine's
+    # CPU use (full at 0.7), one idle job process per core, health/HTTP port 8081 on every interface.
+    # `agent_max_jobs` makes the load active calls / max jobs instead (LiveKit's documented job-count load
+    # function): a machine shared with LiveKit, SIP and local speech (one laptop) needs it, because its CPU is
+    # busy with the calls' own speech, and LiveKit sends no job to a worker reporting a load above 0.7.
+    agent_max_jobs: int | None = None
+    agent_idle_processes: int | None = None
+    agent_http_host: str = ""
+    agent_http_port: int | None = None
 
     openai_api_key: SecretStr | None = None
     openai_base_url: str | None = None
@@ -31,6 +41,16 @@ class Settings(BaseSettings):
     deepgram_api_key: SecretStr | None = None
     deepgram_model: str = "nova-3-phonecall"
     openai_tts_model: str = "gpt-4o-mini-tts"
+    # Speech: `cloud` = Deepgram STT + OpenAI TTS; `local` = LiveKit's OpenAI plugins pointed at this
+    # project's speech server (`python -m speech_server`), so no call audio leaves the clinic's machines.
+    speech_backend: Literal["cloud", "local"] = "cloud"
+    local_speech_url: str = "http://127.0.0.1:8090/v1"
+    local_stt_model: str = "tiny.en"
+    local_tts_voice: str = "joe"
+    speech_server_host: str = "127.0.0.1"
+    speech_server_port: int = 8090
+    speech_server_stt_workers: int = 2      # Whisper calls at once (each one core)
+    speech_server_tts_workers: int = 2
     # Agent call limits and prices (USD) used for each attempt's cost_usd.
     agent_llm_timeout_seconds: float = 4.0
     agent_prices: dict[str, float] = Field(default_factory=lambda: {

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import time
 from pathlib import Path
 
 import typer
@@ -67,6 +68,63 @@ def run(call_list: Path = typer.Option(..., "--call-list", exists=True, dir_okay
     if report.problems:
         raise typer.Exit(2)
     if not report.ok:
+        raise typer.Exit(1)
+
+
+@app.command("call")
+def call(persona: str = typer.Option(..., "--persona", help="Who answers: confirmer, rescheduler, busy, no_answer, "
+                                     "voicemail, opt_out, human, ... (see sim/personas.py)"),
+         clinic: str = typer.Option("sim-call", "--clinic", help="Clinic slug; `sim-call` is created when missing. "
+                                    "A clinic with no trunk gets one pointing at the simulated phone network."),
+         timeout: float = typer.Option(240.0, help="Give up waiting for the outcome after this many seconds"),
+         as_json: bool = typer.Option(False, "--json", help="Print one JSON object: attempt_id, outcome, status, "
+                                      "sip_status_code, sip_call_id, recording, transcript")) -> None:
+    """Place one real call: Celery dispatch -> LiveKit server -> agent worker -> LiveKit SIP -> the SIP phone
+    network answering as PERSONA. Starts whatever is not running (LiveKit, SIP, speech server; and for this
+    call the phone network, an agent worker and a Celery worker) and prints where to listen."""
+    from sim.personas import get_spec
+    from sim.real_call import RealCallStack, persona_number, ready_clinic
+
+    configure(get_settings().log_level)
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    try:
+        get_spec(persona)
+    except ValueError as exc:
+        err_console.print(f"[red]error:[/red] --persona: {exc}")
+        raise typer.Exit(2) from None
+    number = persona_number(persona)
+    settings = get_settings()
+    workdir = Path(".run") / "sim-call" / f"{persona}-{int(time.time())}"
+    with RealCallStack(database_url=settings.database_url, workdir=workdir.resolve(), personas={number: persona},
+                       front_desk=("+12125550199",)) as stack:
+        with stack.connect() as conn:
+            if clinic == "sim-call":
+                row = ready_clinic(conn, clinic)
+            else:
+                row = conn.execute("SELECT * FROM clinics WHERE slug = %s", (clinic,)).fetchone()
+                if row is None:
+                    err_console.print(f"[red]error:[/red] --clinic: no clinic with slug {clinic!r}")
+                    raise typer.Exit(2)
+                missing = [c for c in ("caller_id", "callback_number", "transfer_number") if not row[c]]
+                if missing:
+                    err_console.print(f"[red]error:[/red] --clinic {clinic}: set {', '.join(missing)} first "
+                                      f"(python -m dialer clinic update --slug {clinic} ...)")
+                    raise typer.Exit(2)
+        row, created = stack.ensure_trunk(row)
+        if created:
+            err_console.print(f"clinic {row['slug']}: trunk {row['sip_trunk_id']} created on the LiveKit server, "
+                              f"pointing at the simulated phone network ({stack.phone.address})")
+        report = stack.place_call(row, persona, timeout=timeout)
+    if as_json:
+        print(dumps(report.as_json()))
+    else:
+        console.print(f"attempt {report.attempt_id}: {report.outcome} (status {report.status}, "
+                      f"SIP {report.sip_status_code or '-'}) in {report.seconds:.0f}s")
+        for t in report.transcript:
+            console.print(f"  {t['role']:>7}: {t['text']}")
+        if report.recording:
+            console.print(f"listen: {report.recording}   (e.g. `aplay {report.recording}` or open it in a browser)")
+    if report.outcome is None:
         raise typer.Exit(1)
 
 

@@ -20,7 +20,7 @@ from typing import Literal
 
 from agent.far_end import FarEnd, Turn
 
-Line = Literal["person", "machine", "busy", "no_answer"]
+Line = Literal["person", "machine", "busy", "no_answer", "reject"]
 
 # --------------------------------------------------------------------------------------------------------
 # The persona table: the behaviour at the line and the result the system must reach with default settings.
@@ -39,6 +39,7 @@ class PersonaSpec:
     repeats: bool = False                    # may be retried: every attempt ends in `outcome`
     min_attempts: int = 1
     on_dnc: bool = False                     # the number must end on the clinic's DNC list
+    in_default_mix: bool = True              # chosen for numbers without a persona (persona_for_number)
 
     def problems(self, status: str, outcomes: list[str], on_dnc: bool) -> list[str]:
         """Why a finished appointment does not match this persona (empty = it matches)."""
@@ -81,7 +82,16 @@ PERSONAS: dict[str, PersonaSpec] = {s.name: s for s in (
     PersonaSpec("busy_then_confirm", "busy on the first try, confirms on the retry", "confirmed",
                 frozenset({"confirmed"}), ("busy", "confirmed")),
     PersonaSpec("hang_up", "hangs up mid-call", "hung_up", _SETTLED, repeats=True),
+    # Named in a call list's persona column only: the keypad and the SIP reject exercise paths of the real
+    # phone network (RFC 2833 digits, 603 Decline) and keep the default mix, and so every sim figure, as it was.
+    PersonaSpec("keypad_confirmer", "answers, is the patient, presses 1 to confirm", "confirmed",
+                frozenset({"confirmed"}), ("confirmed",), in_default_mix=False),
+    PersonaSpec("keypad_opt_out", "answers, is the patient, presses 9 to stop the calls", "opted_out",
+                frozenset({"staff_followup"}), ("opted_out",), on_dnc=True, in_default_mix=False),
+    PersonaSpec("rejecter", "declines the call (603)", "rejected", frozenset({"unreachable"}), repeats=True,
+                min_attempts=2, in_default_mix=False),
 )}
+DEFAULT_MIX: tuple[str, ...] = tuple(sorted(n for n, s in PERSONAS.items() if s.in_default_mix))
 
 
 def line_for(persona: str, call_number: int) -> Line:
@@ -95,6 +105,8 @@ def line_for(persona: str, call_number: int) -> Line:
         return "busy"
     if spec.name == "voicemail":
         return "machine"
+    if spec.name == "rejecter":
+        return "reject"
     return "person"
 
 
@@ -481,6 +493,30 @@ class HangUp(ScriptedPerson):
         return Turn(hang_up=True)
 
 
+class KeypadPerson(ScriptedPerson):
+    """Says who they are, then answers the agent's question with a key press instead of words."""
+
+    digit = "1"
+
+    def on_other(self, cues: frozenset[str], agent_said: str) -> Turn:
+        if "identity_question" in cues and not self.identified:
+            return self.on_identity(cues)
+        if not self.goal_said:
+            self.goal_said = True
+            return Turn(dtmf=self.digit)
+        return Turn(text=self.voice.say("thanks"))
+
+
+class KeypadConfirmer(KeypadPerson):
+    persona = "keypad_confirmer"
+    digit = "1"
+
+
+class KeypadOptOut(KeypadPerson):
+    persona = "keypad_opt_out"
+    digit = "9"
+
+
 class AnsweringMachine:
     """A voicemail box: a greeting and a beep, then it records in silence until its time limit."""
 
@@ -522,9 +558,12 @@ _CLASSES: dict[str, type[ScriptedPerson]] = {
     "human": WantsHuman,
     "callback": Callback,
     "hang_up": HangUp,
+    "keypad_confirmer": KeypadConfirmer,
+    "keypad_opt_out": KeypadOptOut,
     # These never get a person on the line; if a caller does reach them (a test forcing it), they confirm.
     "busy": Confirmer,
     "no_answer": Confirmer,
+    "rejecter": Confirmer,
 }
 
 
@@ -553,6 +592,6 @@ def persona_for_number(phone: str, names: Sequence[str] | None = None) -> str:
     """A persona chosen deterministically from the number (for call lists without a `persona` column)."""
     import hashlib
 
-    pool = list(names or sorted(PERSONAS))
+    pool = list(names or DEFAULT_MIX)
     digest = hashlib.sha256(phone.encode()).digest()
     return pool[int.from_bytes(digest[:4], "big") % len(pool)]

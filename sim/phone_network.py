@@ -26,7 +26,7 @@ from clinic.call_lists.report import WholeFileError
 from clinic.call_lists.rows import CleanRow, RowValidator, StartError, parse_date, parse_start
 from clinic.phones import InvalidPhone, to_e164
 from sim.livekit_standin.phone_network import DialResult
-from sim.personas import PERSONAS, Line, get_spec, line_for, make_far_end, persona_for_number
+from sim.personas import DEFAULT_MIX, Line, get_spec, line_for, make_far_end, persona_for_number
 
 
 class CallCounter(Protocol):
@@ -168,7 +168,7 @@ class PhoneNetwork:
         self.seed = seed
         self.counter = counter or MemoryCounter()
         self.use_llm = use_llm
-        self._default_pool = sorted(default_personas or PERSONAS)
+        self._default_pool = sorted(default_personas or DEFAULT_MIX)
         self.lines: list[tuple[str, int, Line]] = []   # (number, call number, line) in dial order
 
     @classmethod
@@ -191,6 +191,12 @@ class PhoneNetwork:
     def subscriber(self, number: str) -> Subscriber:
         n = self.normalize(number)
         return self._subs.get(n) or Subscriber(persona_for_number(n, self._default_pool))
+
+    def assign(self, number: str, persona: str) -> None:
+        """Give `number` this persona (keeping a first name the call list gave it)."""
+        get_spec(persona)
+        n = self.normalize(number)
+        self._subs[n] = Subscriber(persona, self._subs[n].first_name if n in self._subs else "")
 
     def persona_of(self, number: str) -> str:
         return self.subscriber(number).persona
@@ -219,15 +225,17 @@ class PhoneNetwork:
                             first_name=sub.first_name, use_llm=self.use_llm)
 
 
-RING_SECONDS = {"busy": 2.0, "no_answer": 30.0, "machine": 12.0, "person": 6.0}
+RING_SECONDS = {"busy": 2.0, "no_answer": 30.0, "machine": 12.0, "person": 6.0, "reject": 3.0}
 
 
 def dial_result(line: Line, ring_timeout: float | None = None) -> DialResult:
     """The SIP answer the stand-in gives for a line: busy = 486 Busy Here, rings out = 480 Temporarily
-    Unavailable after the ringing timeout, machine or person = 200 OK after a few rings."""
+    Unavailable after the ringing timeout, reject = 603 Decline, machine or person = 200 OK after a few rings."""
     ring = RING_SECONDS[line] if line != "no_answer" or not ring_timeout else ring_timeout
     if line == "busy":
         return DialResult(486, ring_seconds=ring)
     if line == "no_answer":
         return DialResult(480, ring_seconds=ring)
+    if line == "reject":
+        return DialResult(603, ring_seconds=ring)
     return DialResult(200, ring_seconds=ring)

@@ -15,7 +15,7 @@ from livekit.agents.utils import http_context
 from livekit.protocol import agent as pb_agent
 from livekit.protocol import models as pb_models
 
-from agent.worker import end_call
+from agent.room_transport import end_call
 from tests.agent.conftest import ScriptedFarEnd
 
 

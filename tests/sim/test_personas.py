@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from sim import personas
-from sim.personas import PERSONAS, line_for, make_far_end, read_agent
+from sim.personas import DEFAULT_MIX, PERSONAS, line_for, make_far_end, read_agent
 
 GREETING = ("Good morning! This is the automated assistant for Sunrise Family Medicine, calling about an "
             "appointment. Am I speaking with Maria?")
@@ -103,6 +103,20 @@ def test_hang_up_hangs_up_mid_call() -> None:
     assert p.reply(STATEMENT).hang_up
 
 
+@pytest.mark.parametrize(("persona", "digit"), [("keypad_confirmer", "1"), ("keypad_opt_out", "9")])
+def test_keypad_personas_say_who_they_are_then_press_their_key(persona: str, digit: str) -> None:
+    p = scripted(persona)
+    first = p.reply(GREETING)
+    assert first.text and not first.dtmf                          # identity first, in words
+    assert p.reply(STATEMENT).dtmf == digit
+    assert p.reply(STATEMENT).dtmf is None                         # one press, not a key held down
+
+
+def test_keypad_and_reject_personas_stay_out_of_the_default_mix() -> None:
+    assert {"keypad_confirmer", "keypad_opt_out", "rejecter"}.isdisjoint(DEFAULT_MIX)
+    assert set(DEFAULT_MIX) < set(PERSONAS)
+
+
 def test_voicemail_is_a_machine_that_stays_silent() -> None:
     m = scripted("voicemail")
     assert m.kind == "machine"
@@ -117,6 +131,8 @@ def test_lines() -> None:
     assert line_for("busy_then_confirm", 2) == "person"
     assert line_for("voicemail", 1) == "machine"
     assert line_for("confirmer", 1) == "person"
+    assert line_for("rejecter", 1) == line_for("rejecter", 2) == "reject"
+    assert line_for("keypad_confirmer", 1) == "person"
     with pytest.raises(ValueError, match="unknown persona 'grumpy'"):
         line_for("grumpy", 1)
 
@@ -149,8 +165,8 @@ def test_patient_gives_up_on_an_endless_call() -> None:
 
 def test_persona_for_number_is_deterministic() -> None:
     a = personas.persona_for_number("+12125550143")
-    assert a == personas.persona_for_number("+12125550143") and a in PERSONAS
-    assert len({personas.persona_for_number(f"+1212555{n:04d}") for n in range(200)}) == len(PERSONAS)
+    assert a == personas.persona_for_number("+12125550143") and a in DEFAULT_MIX
+    assert len({personas.persona_for_number(f"+1212555{n:04d}") for n in range(200)}) == len(DEFAULT_MIX)
 
 
 class _FakeCompletions:

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from sim.personas import PERSONAS
+from sim.personas import DEFAULT_MIX
 from sim.phone_network import CallListError, PhoneNetwork, RedisCounter, read_personas
 
 SAMPLE = Path(__file__).resolve().parents[2] / "examples" / "call_list.csv"
@@ -18,7 +18,7 @@ def test_sample_call_list_covers_every_persona() -> None:
     counts: dict[str, int] = {}
     for s in subs.values():
         counts[s.persona] = counts.get(s.persona, 0) + 1
-    assert set(counts) == set(PERSONAS)
+    assert set(counts) == set(DEFAULT_MIX)
     assert all(n >= 2 for n in counts.values())
     assert subs["+12125550100"].first_name == "Maria"
     assert subs["+17185550104"].first_name == "Li"  # "Chen, Li"
@@ -38,7 +38,7 @@ def test_lines_follow_personas_and_count_calls() -> None:
 
 def test_numbers_without_a_persona_get_a_deterministic_one() -> None:
     a = PhoneNetwork(seed=1).persona_of("+13475550199")
-    assert a == PhoneNetwork(seed=2).persona_of("+1 347 555 0199") and a in PERSONAS
+    assert a == PhoneNetwork(seed=2).persona_of("+1 347 555 0199") and a in DEFAULT_MIX
     restricted = PhoneNetwork(default_personas=["confirmer"])
     assert restricted.persona_of("+13475550199") == "confirmer"
 
@@ -53,7 +53,7 @@ def test_unknown_persona_is_an_error_naming_the_line() -> None:
 
 def test_persona_column_is_optional() -> None:
     subs = read_personas("Appt ID;Patient Name;Phone;Start\nA1;Ana Souza;212 555 0100;2027-01-13 10:00\n")
-    assert subs["+12125550100"].first_name == "Ana" and subs["+12125550100"].persona in PERSONAS
+    assert subs["+12125550100"].first_name == "Ana" and subs["+12125550100"].persona in DEFAULT_MIX
 
 
 def test_redis_counter_survives_a_new_network(redis_url: str, redis_prefix: str) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from sim.personas import PERSONAS
+from sim.personas import DEFAULT_MIX, PERSONAS
 from sim.run import SimRun
 from sim.seed import ensure_sample_clinic
 
@@ -40,7 +40,7 @@ def _conversations(conn: Any) -> dict[tuple[str, int], list[str]]:
 def test_every_persona_ends_in_its_expected_result_reproducibly(persona_list: Path, sample_clinic: dict[str, Any],
                                                                 conn: Any) -> None:
     results = _sim_run_cli(persona_list, "42")
-    assert {r["persona"] for r in results} == set(PERSONAS)
+    assert {r["persona"] for r in results} == set(DEFAULT_MIX)
     for r in results:
         assert set(r) >= {"external_id", "status", "outcome", "attempts"}
         assert r["problems"] == [], r
