@@ -30,6 +30,7 @@ from agent.confirmation_agent import ConfirmationAgent
 from agent.events import CallEvents, Sink
 from agent.session_factory import SessionParts, build_session
 from agent.voicemail import leave_voicemail_text
+from clinic import outcomes
 from clinic.clock import get_clock
 
 log = logging.getLogger("agent.call_driver")
@@ -166,7 +167,8 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
         log.exception("call failed", extra={"attempt_id": call.attempt_id})
         with contextlib.suppress(Exception):
             await transport.hang_up()
-        await finish(state.outcome or "failed", state, {"error": f"{type(exc).__name__}: {exc}"[:300]})
+        # crash_error: masked, and it feeds the circuit breaker (a clinic whose calls keep crashing is paused)
+        await finish(state.outcome or "failed", state, {"error": outcomes.crash_error(exc)})
         return result
     finally:
         result.transcript = record.entries

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 from livekit import api
 from livekit.agents.voice.amd import AMD
 
 from agent import call_actions, dialing
-from agent.call_context import CallInfo, NumberOnDnc, load_call
+from agent.call_context import CallInfo, CallNotDialable, NumberOnDnc, load_call, parse_metadata
 from agent.dialing import DialResult
 from clinic import outcomes
 from clinic.clock import get_clock
 from clinic.db import connection
 
 log = logging.getLogger("agent.call_flow")
+T = TypeVar("T")
 
 # AMD settings for text-mode calls: there is no audio, so the silence windows only need to outlast the
 # scripted classifier's (instant) verdict.
@@ -38,6 +40,36 @@ async def load(attempt_id: int) -> CallInfo:
         return await asyncio.to_thread(_load)
     except NumberOnDnc as exc:
         await asyncio.to_thread(call_actions.end_attempt_on_dnc, exc.attempt_id, get_clock().now())
+        raise
+
+
+async def guard_job(metadata: str, body: Awaitable[T]) -> T:
+    """Run one agent job's body (`entrypoint`, or sim mode's job); if it raises, end its attempt `failed`
+    with the reason stored and feed the circuit breaker (clinic.outcomes.fail_crashed_attempt), then re-raise
+    so the framework logs and closes the job. Before this a crash left the attempt open, the reaper ended it
+    `lost`, which is retried and not counted: a clinic without a trunk looped through `lost` for ever.
+    Logged at ERROR with the exception type only (its message may quote a number)."""
+    try:
+        return await body
+    except (asyncio.CancelledError, CallNotDialable):
+        raise
+    except Exception as exc:
+        try:
+            attempt_id: int | None = parse_metadata(metadata)
+        except CallNotDialable:
+            attempt_id = None
+        log.error("agent job crashed", extra={"attempt_id": attempt_id, "error": type(exc).__name__})
+        if attempt_id is not None:
+            def _record(attempt: int = attempt_id, crash: BaseException = exc) -> None:
+                with connection() as conn:
+                    outcomes.fail_crashed_attempt(conn, attempt, crash, now=get_clock().now())
+                    conn.commit()
+
+            try:
+                await asyncio.to_thread(_record)
+            except Exception as record_exc:  # Postgres down as well: the reaper will end it
+                log.error("agent job crash not recorded", extra={"attempt_id": attempt_id,
+                                                                 "error": type(record_exc).__name__})
         raise
 
 

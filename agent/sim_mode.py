@@ -111,12 +111,17 @@ async def run_sim_job(room_name: str, metadata: str, far_end_for: Callable[[str]
                       api_key: str, api_secret: str, *, brain: Callable[[Any], llm.LLM] | None = None,
                       event_sink: Sink | None = None) -> CallResult | None:
     """Run one dispatched job in text mode. `brain(call)` picks the LLM (default: the scripted policy;
-    tests pass a FallbackAdapter to exercise switching). Returns None if the attempt is not dialable."""
+    tests pass a FallbackAdapter to exercise switching). Returns None if the attempt is not dialable.
+    Anything that escapes the driver ends the attempt `failed` too (call_flow.guard_job)."""
     try:
         attempt_id = parse_metadata(metadata)
     except CallNotDialable as exc:
         log.warning("sim job skipped: %s", exc)
         return None
-    async with api.LiveKitAPI(livekit_url, api_key, api_secret) as lkapi:
-        return await run_call(attempt_id, TextTransport(lkapi, room_name, far_end_for, brain=brain,
-                                                        event_sink=event_sink))
+
+    async def job() -> CallResult | None:
+        async with api.LiveKitAPI(livekit_url, api_key, api_secret) as lkapi:
+            return await run_call(attempt_id, TextTransport(lkapi, room_name, far_end_for, brain=brain,
+                                                            event_sink=event_sink))
+
+    return await call_flow.guard_job(metadata, job())

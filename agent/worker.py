@@ -10,6 +10,7 @@ from typing import Any
 from livekit.agents import AgentServer, JobContext, JobProcess, cli
 from livekit.plugins import silero
 
+from agent import call_flow
 from agent.call_context import CallNotDialable, parse_metadata
 from agent.call_driver import run_call
 from agent.gc_tuning import settle_heap
@@ -53,6 +54,11 @@ server.setup_fnc = prewarm
 
 @server.rtc_session(agent_name=get_settings().agent_name)
 async def entrypoint(ctx: JobContext) -> None:
+    # Any exception ends the attempt `failed` with its reason and feeds the circuit breaker (call_flow.guard_job).
+    await call_flow.guard_job(ctx.job.metadata, _run_job(ctx))
+
+
+async def _run_job(ctx: JobContext) -> None:
     try:
         attempt_id = parse_metadata(ctx.job.metadata)
     except CallNotDialable as exc:

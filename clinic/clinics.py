@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import math
 import re
 import secrets
 from collections.abc import Sequence
@@ -25,6 +26,8 @@ US_STATES = frozenset((
     "WA", "WV", "WI", "WY",
 ))
 _HOURS = re.compile(r"^(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})$")
+MAX_NAME = 120  # said aloud to every patient ("calling from ..."): a clinic's name, not a paragraph
+LEGAL_START, LEGAL_END = time(8), time(21)  # the 08:00-21:00 rule (dialer.calling_window), clinic-side view
 
 
 class ClinicError(ValueError):
@@ -52,7 +55,28 @@ def parse_calling_hours(text: str) -> tuple[time, time]:
     start, end = time(h1, m1), time(h2, m2)
     if end <= start:
         raise ClinicError(f"calling hours {text!r} must end after they start")
+    if end <= LEGAL_START or start >= LEGAL_END:
+        raise ClinicError(f"calling hours {text!r} are entirely outside 08:00-21:00, when calls are allowed: "
+                          "nobody could ever be called; give hours inside 08:00-21:00")
     return start, end
+
+
+def hours_warning(start: time, end: time) -> str | None:
+    """Hours that are partly outside 08:00-21:00 are accepted (the window still applies), with a warning."""
+    if start < LEGAL_START or end > LEGAL_END:
+        return (f"calling hours {start:%H:%M}-{end:%H:%M} reach outside 08:00-21:00: calls only start inside "
+                f"{max(start, LEGAL_START):%H:%M}-{min(end, LEGAL_END):%H:%M} (and inside 08:00-21:00 patient time)")
+    return None
+
+
+def check_name(raw: str) -> str:
+    """A clinic name: not empty, at most MAX_NAME characters, on one line."""
+    name = " ".join((raw or "").split())
+    if not name:
+        raise ClinicError("name must not be empty: the agent says it to every patient")
+    if len(raw) > MAX_NAME:
+        raise ClinicError(f"name is {len(raw)} characters; at most {MAX_NAME}")
+    return name
 
 
 def hash_key(key: str) -> str:
@@ -98,6 +122,7 @@ def create_clinic(
     **extra: Any,
 ) -> dict[str, Any]:
     parse_timezone(timezone)
+    name = check_name(name)
     start, end = parse_calling_hours(calling_hours)
     if not re.fullmatch(r"[a-z0-9][a-z0-9-]{0,62}", slug):
         raise ClinicError(f"slug {slug!r} must be lowercase letters, digits and dashes")
@@ -157,9 +182,7 @@ def plan_update(clinic: dict[str, Any], update: ClinicUpdate) -> tuple[dict[str,
             changed[setting] = {"from": old, "to": new}
 
     if update.name is not None:
-        name = update.name.strip()
-        if not name:
-            raise ClinicError("name must not be empty")
+        name = check_name(update.name)
         change("name", clinic["name"], name, name=name)
     if update.calling_hours is not None:
         start, end = parse_calling_hours(update.calling_hours)
@@ -176,8 +199,8 @@ def plan_update(clinic: dict[str, Any], update: ClinicUpdate) -> tuple[dict[str,
             change(field, clinic[field], e164, **{field: e164})
     if update.sip_trunk_id is not None:
         trunk = update.sip_trunk_id.strip()
-        if not trunk:
-            raise ClinicError("sip_trunk_id must not be empty (LiveKit trunk ids look like ST_...)")
+        if not trunk or len(trunk) > 100:
+            raise ClinicError("sip_trunk_id must be a LiveKit trunk id like ST_... (1-100 characters)")
         change("sip_trunk_id", clinic["sip_trunk_id"], trunk, sip_trunk_id=trunk)
     if update.max_concurrent_calls is not None:
         if update.max_concurrent_calls <= 0:
@@ -186,6 +209,9 @@ def plan_update(clinic: dict[str, Any], update: ClinicUpdate) -> tuple[dict[str,
         change("max_concurrent_calls", clinic["max_concurrent_calls"], update.max_concurrent_calls,
                max_concurrent_calls=update.max_concurrent_calls)
     if update.calls_per_second is not None:
+        if not math.isfinite(update.calls_per_second):
+            raise ClinicError("calls_per_second must be a number between 0.01 and 9999.99,"
+                              f" not {update.calls_per_second}")
         try:
             cps = Decimal(str(update.calls_per_second)).quantize(Decimal("0.01"))
         except InvalidOperation:

@@ -60,7 +60,7 @@ class SharedSimClock:
     def start(self, sim_start: datetime, speed: float) -> None:
         anchor = {"sim": sim_start.timestamp(), "wall": _time.time(), "speed": speed}
         self._redis.set(self._key, json.dumps(anchor))
-        self._cached = None
+        self._cached = (anchor["sim"], anchor["wall"], anchor["speed"])
 
     def jump(self, to: datetime, speed: float | None = None) -> None:
         """Move simulated time (forward only) and keep running from there."""
@@ -72,9 +72,18 @@ class SharedSimClock:
     def _anchor(self) -> tuple[float, float, float]:
         raw = self._redis.get(self._key)
         if raw is None:
-            raise RuntimeError("simulated clock not started (run the demo driver, or unset DIALER_CLOCK)")
+            if self._cached is None:
+                raise RuntimeError("simulated clock not started (run the demo driver, or unset DIALER_CLOCK)")
+            # Redis lost the anchor (flushed, restarted empty): put back the last one this process saw.
+            # SET NX: the first process to notice restores it, everyone else reads that.
+            sim, wall, speed = self._cached
+            self._redis.set(self._key, json.dumps({"sim": sim, "wall": wall, "speed": speed}), nx=True)
+            raw = self._redis.get(self._key)
+            if raw is None:
+                return self._cached
         a = json.loads(raw)
-        return a["sim"], a["wall"], a["speed"]
+        self._cached = (a["sim"], a["wall"], a["speed"])
+        return self._cached
 
     def now(self) -> datetime:
         sim, wall, speed = self._anchor()

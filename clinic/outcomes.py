@@ -90,14 +90,59 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
                         "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
-    if fields.get("sip_status_code") is not None:
+    if fields.get("sip_status_code") is not None or str(fields.get("error") or "").startswith(CRASH_PREFIX):
         # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
-        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`).
-        from dialer.circuit_breaker import is_trunk_failure, trip_if_needed
+        # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`), and every crashed job.
+        from dialer.circuit_breaker import is_crash, is_trunk_failure, trip_if_needed
 
-        if is_trunk_failure(fields["sip_status_code"]):
+        if is_trunk_failure(fields.get("sip_status_code")) or is_crash(outcome, fields.get("error")):
             trip_if_needed(conn, attempt["clinic_id"], now=now)
     return row
+
+
+def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, job: str,
+                       exc: BaseException) -> dict[str, Any] | None:
+    """End an attempt that `finish_attempt` could not end (its row breaks the rules' arithmetic or a
+    constraint), without the retry policy: the attempt becomes `lost` and its appointment goes to staff
+    (`staff_followup`), so automation stops for that one appointment and nobody is dialed on a guess.
+    The caller's job logged and counted the failure; this only makes sure the row stops coming back."""
+    row = conn.execute(
+        "UPDATE call_attempts SET status = 'ended', outcome = 'lost', ended_at = %s, updated_at = %s,"
+        " error = %s WHERE id = %s AND outcome IS NULL RETURNING *",
+        (now, now, f"quarantined by the {job}: {type(exc).__name__} while ending it; staff must check the"
+                   " appointment", attempt_id)).fetchone()
+    if row is None:
+        return None
+    conn.execute(
+        "UPDATE appointments SET status = 'staff_followup', last_outcome = 'lost', next_attempt_at = NULL,"
+        " status_changed_at = %s, updated_at = %s WHERE id = %s AND status = 'pending'",
+        (now, now, row["appointment_id"]))
+    events.record(conn, kind="call_attempt.quarantined", actor="dialer", clinic_id=row["clinic_id"],
+                  subject_type="call_attempt", subject_id=attempt_id,
+                  data={"job": job, "error": type(exc).__name__, "appointment_id": row["appointment_id"]})
+    return row
+
+
+CRASH_PREFIX = "agent job crashed"
+
+
+def crash_error(exc: BaseException) -> str:
+    """The `error` stored for a job that raised: `agent job crashed: ValueError: clinic x has no sip_trunk_id`
+    (first line of the message, phone numbers masked, at most 300 characters). `finish_attempt` feeds the
+    circuit breaker with every `failed` attempt whose error starts so."""
+    from clinic.phones import mask_in_text
+
+    detail = mask_in_text(str(exc).splitlines()[0] if str(exc) else "")
+    return f"{CRASH_PREFIX}: {type(exc).__name__}: {detail}"[:300]
+
+
+def fail_crashed_attempt(conn: psycopg.Connection[Any], attempt_id: int, exc: BaseException, *,
+                         now: datetime) -> dict[str, Any]:
+    """An agent job raised: end its attempt `failed` with the reason (`crash_error`), apply the retry policy
+    (failed backs off and counts, so a clinic that always crashes exhausts its attempts instead of looping
+    through `lost` for ever) and feed the circuit breaker, which pauses a clinic whose calls keep crashing.
+    First writer wins, as always."""
+    return finish_attempt(conn, attempt_id, "failed", now=now, fields={"error": crash_error(exc)})
 
 
 def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,

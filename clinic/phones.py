@@ -35,6 +35,7 @@ def mask(e164: str) -> str:
 
 
 _PHONE_IN_TEXT = re.compile(r"\+?\d[\d\-\s().]{8,}\d")
+_DATE_IN_RUN = re.compile(r"(?<!\d)(1\d|20)\d\d-[01]?\d-[0-3]?\d(?!\d)|(?<!\d)[01]?\d/[0-3]?\d/\d{2,4}(?!\d)")
 
 
 def mask_in_text(text: str) -> str:
@@ -42,7 +43,7 @@ def mask_in_text(text: str) -> str:
 
     def _sub(m: re.Match[str]) -> str:
         digits = re.sub(r"\D", "", m.group(0))
-        if len(digits) < 10:
+        if len(digits) < 10 or _DATE_IN_RUN.search(m.group(0)):  # "2027-03-03 14" is a date, not a phone
             return m.group(0)
         return mask("+" + digits)
 

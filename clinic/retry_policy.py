@@ -200,7 +200,10 @@ def decide(outcome: str, attempt_number: int, appointment: AppointmentState, pol
     else:  # lost
         at = now + timedelta(minutes=r.lost_minutes)
 
-    latest = appointment.starts_at - max(timedelta(hours=r.min_hours_before_appointment), policy.call_ahead_min)
+    try:
+        latest = appointment.starts_at - max(timedelta(hours=r.min_hours_before_appointment), policy.call_ahead_min)
+    except OverflowError:  # an appointment at the very start of the calendar (year 1): long past, no retry
+        latest = datetime.min.replace(tzinfo=now.tzinfo)
     if at > latest:
         status = "staff_followup" if outcome == "callback_requested" else "unreachable"
         return Decision(status, None, counts, voicemail, "too_close_to_appointment")

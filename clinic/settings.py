@@ -12,6 +12,9 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
 
+    # `production` refuses to start with published LiveKit secrets (check_production_secrets); `development`
+    # (the default: laptops, tests, the demo) accepts the dev ones.
+    app_env: str = "development"
     database_url: str = "postgresql://postgres@127.0.0.1:5432/clinic_dialer"
     redis_url: str = "redis://127.0.0.1:6379/0"
     db_pool_min: int = 1
@@ -76,13 +79,65 @@ class Settings(BaseSettings):
     dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
     dialer_pacing_prefix: str = "clinic-dialer:pace:"
     dialer_dispatch_max_retries: int = 5
+    # Clinic slugs every beat pass (planner, reaper, batches) is limited to; empty = every clinic. A simulated
+    # run sets it to its own clinic, so `sim run --clinic B` never plans, reaps or batches clinic A.
+    dialer_clinics: list[str] = Field(default_factory=list)
     # After a room_finished webhook, how long the agent has to write the real outcome before the reaper
     # marks the attempt lost (the webhook often arrives before the agent's end-of-call write).
     room_finished_grace_seconds: float = 120.0
+    # Webhooks whose created_at is further than this from the wall clock are refused (replay window).
+    webhook_max_age_seconds: float = 300.0
+    # Outbound SIP trunk `python -m dialer clinic trunk create` makes on the LiveKit server (the carrier's
+    # SIP address and the credentials it gave you). The trunk's number is the clinic's caller id.
+    sip_trunk_address: str | None = None
+    sip_trunk_username: str | None = None
+    sip_trunk_password: SecretStr | None = None
+    sip_trunk_transport: str = "auto"           # auto | udp | tcp | tls
 
     import_max_bytes: int = 20 * 1024 * 1024
     log_level: str = "INFO"
     log_json: bool = False
+
+
+# Secrets published in this repository or in LiveKit's docs (`livekit-server --dev`): anyone can sign
+# webhooks and tokens with them, so production refuses to start with them.
+PUBLISHED_SECRETS = frozenset({"devsecret-devsecret-devsecret-0000", "secret", ""})
+PUBLISHED_KEYS = frozenset({"devkey", "APIdev", ""})
+MIN_SECRET_LENGTH = 32
+
+
+class InsecureSettings(RuntimeError):
+    """Production settings that would let anyone forge LiveKit webhooks or tokens; the message says which."""
+
+
+def check_production_secrets(settings: Settings) -> None:
+    """In production (APP_ENV=production) refuse the published dev LiveKit key/secret and short secrets.
+
+    Called at the start of every service that verifies or signs LiveKit tokens (token server, Celery)."""
+    if settings.app_env != "production":
+        return
+    secret = settings.livekit_api_secret.get_secret_value()
+    problems = []
+    if secret in PUBLISHED_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+        problems.append(f"LIVEKIT_API_SECRET is unset, published (a dev secret) or shorter than {MIN_SECRET_LENGTH}"
+                        " characters")
+    if settings.livekit_api_key in PUBLISHED_KEYS:
+        problems.append("LIVEKIT_API_KEY is unset or the published dev key")
+    if problems:
+        raise InsecureSettings("refusing to start with APP_ENV=production: " + "; ".join(problems)
+                               + ". Set the LiveKit project's real key and secret (anyone could forge webhooks"
+                               " and end calls with the published ones).")
+
+
+def refuse_to_start_if_insecure() -> None:
+    """For a service's `main`: exit 2 with one line instead of starting with published secrets."""
+    import sys
+
+    try:
+        check_production_secrets(get_settings())
+    except InsecureSettings as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
 
 
 @lru_cache(maxsize=1)

@@ -1,3 +1,3 @@
-from dialer.cli import app
+from dialer.cli import main
 
-app(prog_name="python -m dialer")
+main()

@@ -16,6 +16,8 @@ import psycopg
 
 from clinic import events
 from clinic.retry_policy import RetryPolicy
+from clinic.settings import get_settings
+from dialer.isolation import each_isolated
 
 
 def calling_day_bounds(clinic: dict[str, Any], day: date) -> tuple[datetime, datetime]:
@@ -65,14 +67,28 @@ def due_batches(clinics: list[dict[str, Any]], now: datetime) -> list[tuple[dict
 
 
 def build_due(conn: psycopg.Connection[Any], now: datetime) -> list[dict[str, Any]]:
-    """Beat entry: build today's batch for every clinic past its batch time that has none yet."""
-    clinics = conn.execute("SELECT * FROM clinics ORDER BY id").fetchall()
-    built = []
-    for clinic, day in due_batches(clinics, now):
+    """Beat entry: build today's batch for every clinic past its batch time that has none yet.
+
+    Each clinic in its own savepoint: one clinic whose batch cannot be built (a bad zone, a row that
+    breaks a constraint) is logged, counted and skipped; the others get their batches. Limited to
+    `DIALER_CLINICS` when set."""
+    only = get_settings().dialer_clinics
+    clinics = conn.execute("SELECT * FROM clinics WHERE cardinality(%s::text[]) = 0 OR slug = ANY(%s) ORDER BY id",
+                           (only, only)).fetchall()
+    built: list[dict[str, Any]] = []
+
+    def due(clinic: dict[str, Any]) -> list[tuple[dict[str, Any], date]]:
+        return due_batches([clinic], now)
+
+    def build(pair: tuple[dict[str, Any], date]) -> None:
+        clinic, day = pair
         exists = conn.execute("SELECT 1 FROM batches WHERE clinic_id = %s AND batch_date = %s",
                               (clinic["id"], day)).fetchone()
         if not exists:
             built.append(build_batch(conn, clinic, day, now))
+
+    pairs = each_isolated(conn, "batches", clinics, due, row_id=lambda c: c["id"], clinic_id=lambda c: c["id"],
+                          subject_type="clinic")
+    each_isolated(conn, "batches", [p for found in pairs.results for p in found], build,
+                  row_id=lambda p: p[0]["id"], clinic_id=lambda p: p[0]["id"], subject_type="clinic")
     return built
-
-

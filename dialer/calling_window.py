@@ -1,7 +1,8 @@
 """When a patient may be called: a pure function of the instant, the clinic's rules and the patient's zone.
 
 The window is the clinic's calling hours (clinic time) ∩ 08:00-21:00 in the patient's local time
-(the appointment row's zone, else the clinic's) ∩ the clinic state's stricter rule ∩ the patient's state's
+(the appointment row's zone, else every zone the phone number may ring in, see `patient_zones`)
+∩ the clinic state's stricter rule ∩ the patient's state's
 stricter rule (both in patient local time), and nothing on the clinic's closed weekdays or dates (clinic
 calendar). The patient's state comes from the phone's area code (`dialer.patient_state`); when it is
 unknown (or the same state) only the clinic's rule applies. Applying both is the strictest reading: state
@@ -15,8 +16,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import lru_cache
 from typing import Any
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import phonenumbers
+from phonenumbers import timezone as number_timezones
 
 from dialer.state_rules import STATE_RULES, StateRule
 
@@ -51,10 +56,45 @@ def state_rules_for(clinic_state: str | None, patient_state: str | None) -> list
     return [STATE_RULES[c] for c in sorted(codes) if c in STATE_RULES]
 
 
+@lru_cache(maxsize=65_536)
+def zones_for_number(phone_e164: str | None) -> tuple[str, ...]:
+    """Every IANA zone the number's prefix may ring in (libphonenumber's prefix-to-zone metadata): one for
+    `+81 3...` (Asia/Tokyo) or `+1 212...` (America/New_York), several for a mobile prefix spanning a
+    country (`+61 4...`: all of Australia's). Empty when the number cannot be placed. Cached per number."""
+    if not phone_e164:
+        return ()
+    try:
+        parsed = phonenumbers.parse(phone_e164, None)
+    except phonenumbers.NumberParseException:
+        return ()
+    zones = []
+    for name in number_timezones.time_zones_for_number(parsed):
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError):
+            continue  # "Etc/Unknown", or a zone this tzdata lacks
+        zones.append(name)
+    return tuple(sorted(zones))
+
+
+def patient_zones(patient_tz: str | None, phone_e164: str | None, clinic_tz: str) -> tuple[str, ...]:
+    """The zones whose local time must be inside 08:00-21:00 for a call to start.
+
+    The row's zone when the call list gives one (the clinic knows where the patient lives). Otherwise
+    every zone the number may be in, from its country and prefix: a Tokyo number is called in Tokyo's
+    daytime even by a New York clinic, and a number whose prefix spans zones must be inside the window in
+    all of them (the strictest reading: we cannot tell which one the patient is in). Only a number that
+    cannot be placed at all falls back to the clinic's zone."""
+    if patient_tz:
+        return (patient_tz,)
+    return zones_for_number(phone_e164) or (clinic_tz,)
+
+
 def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime,
-                     patient_state: str | None = None) -> str | None:
+                     patient_state: str | None = None, phone: str | None = None) -> str | None:
     """None when a call may start at `at`; else 'closed_day' or 'outside_window'. `patient_state` is the
-    patient's US state code (from the phone's area code), None when unknown."""
+    patient's US state code (from the phone's area code), None when unknown. `phone` (E.164) gives the
+    patient's zones when `patient_tz` is None (see `patient_zones`)."""
     if at.tzinfo is None:
         raise ValueError("the instant must be timezone-aware")
     clinic_local = at.astimezone(ZoneInfo(rules.timezone))
@@ -62,26 +102,28 @@ def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime,
         return "closed_day"
     if not _within(clinic_local.time(), rules.hours_start, rules.hours_end):
         return "outside_window"
-    patient_local = at.astimezone(ZoneInfo(patient_tz or rules.timezone))
-    t = patient_local.time()
-    if not _within(t, FEDERAL_START, FEDERAL_END):
-        return "outside_window"
-    for state in state_rules_for(rules.us_state, patient_state):
-        hours = state.hours_on(patient_local.isoweekday())
-        if hours is None:
-            return "closed_day"
-        if not _within(t, *hours):
+    for zone in patient_zones(patient_tz, phone, rules.timezone):
+        patient_local = at.astimezone(ZoneInfo(zone))
+        t = patient_local.time()
+        if not _within(t, FEDERAL_START, FEDERAL_END):
             return "outside_window"
+        for state in state_rules_for(rules.us_state, patient_state):
+            hours = state.hours_on(patient_local.isoweekday())
+            if hours is None:
+                return "closed_day"
+            if not _within(t, *hours):
+                return "outside_window"
     return None
 
 
-def is_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime, patient_state: str | None = None) -> bool:
-    return why_not_callable(rules, patient_tz, at, patient_state) is None
+def is_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime, patient_state: str | None = None,
+                phone: str | None = None) -> bool:
+    return why_not_callable(rules, patient_tz, at, patient_state, phone) is None
 
 
 def next_callable(rules: ClinicWindow, patient_tz: str | None, after: datetime,
                   horizon: timedelta = timedelta(days=14), step: timedelta = timedelta(minutes=1),
-                  patient_state: str | None = None) -> datetime | None:
+                  patient_state: str | None = None, phone: str | None = None) -> datetime | None:
     """First instant at or after `after` (to the minute) when a call may start, within `horizon`.
 
     Scans in minutes: every boundary of the window is a whole minute of some local clock (all US zones
@@ -92,7 +134,7 @@ def next_callable(rules: ClinicWindow, patient_tz: str | None, after: datetime,
         at += step
     end = after + horizon
     while at <= end:
-        if is_callable(rules, patient_tz, at, patient_state):
+        if is_callable(rules, patient_tz, at, patient_state, phone):
             return at
         at += step
     return None

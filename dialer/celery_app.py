@@ -14,10 +14,10 @@ from __future__ import annotations
 from typing import Any
 
 from celery import Celery
-from celery.signals import after_setup_logger
+from celery.signals import after_setup_logger, beat_init, worker_init
 
 from clinic import logs
-from clinic.settings import get_settings
+from clinic.settings import check_production_secrets, get_settings
 
 
 def make_app() -> Celery:
@@ -50,6 +50,13 @@ def _configure_logging(**_: Any) -> None:
     (On the signal, not at import: importing the tasks elsewhere must not reconfigure that process.)"""
     s = get_settings()
     logs.configure(s.log_level, s.log_json)
+
+
+@worker_init.connect
+@beat_init.connect
+def _refuse_published_secrets(**_: Any) -> None:
+    """APP_ENV=production: a worker or beat with the published LiveKit secret does not start."""
+    check_production_secrets(get_settings())
 
 
 app = make_app()

@@ -167,7 +167,7 @@ def run_dispatch(attempt_id: int, pacer: TrunkPacer, *, redelivered: bool = Fals
             why = "batch paused"
         else:
             why = why_not_callable(ClinicWindow.from_clinic_row(clinic), attempt["patient_tz"], now,
-                                   state_for_phone(attempt["phone"]))
+                                   state_for_phone(attempt["phone"]), attempt["phone"])
         if why:
             # Too late to call now (paused, or the window closed while queued): give the slot back.
             finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": f"not dispatched: {why}"})

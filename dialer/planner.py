@@ -28,12 +28,16 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from clinic import events
+from clinic import events, readiness
+from clinic.logs import get_logger
 from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
 from dialer import guardrails
 from dialer.calling_window import ClinicWindow, why_not_callable
+from dialer.isolation import report_failure
 from dialer.patient_state import state_for_phone
+
+log = get_logger("dialer.planner")
 
 _CLINIC_LOCK = 7_420_300  # advisory lock namespace: one planner per clinic at a time
 _NUMBER_LOCK = 7_420_301  # namespace for (clinic, number) guardrail locks
@@ -45,10 +49,16 @@ class PlanResult:
     clinic_id: int
     dial: list[dict[str, Any]] = field(default_factory=list)
     skipped: list[dict[str, Any]] = field(default_factory=list)
+    not_ready: list[str] = field(default_factory=list)  # what the clinic lacks (clinic.readiness); empty = ready
+    failed: list[int] = field(default_factory=list)     # appointment ids whose check raised (logged, skipped)
 
     def as_json(self) -> dict[str, Any]:
-        return {"dial": [{"external_id": d["external_id"], "appointment_id": d["appointment_id"]} for d in self.dial],
-                "skipped": [{"external_id": s["external_id"], "reason": s["reason"]} for s in self.skipped]}
+        out: dict[str, Any] = {
+            "dial": [{"external_id": d["external_id"], "appointment_id": d["appointment_id"]} for d in self.dial],
+            "skipped": [{"external_id": s["external_id"], "reason": s["reason"]} for s in self.skipped]}
+        if self.not_ready:
+            out["not_ready"] = self.not_ready
+        return out
 
 
 _IN_FLIGHT = "EXISTS (SELECT 1 FROM call_attempts c WHERE c.appointment_id = a.id AND c.outcome IS NULL)"
@@ -166,12 +176,20 @@ def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime
     free = max(0, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]))
     planned_numbers: dict[str, int] = {}
     paused = clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None
+    result.not_ready = list(readiness.check_db(conn, clinic, now).missing)
     for row in rows:
         reason = _static_reason(row, clinic, now, max_attempts)
         if reason is None and paused:
             reason = "paused"
+        if reason is None and result.not_ready:
+            reason = "not_ready"
         if reason is None:
-            reason = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]))
+            try:
+                reason = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]), row["phone"])
+            except Exception as exc:  # a row the rules cannot read (an unknown zone name): never dial it
+                report_failure(None, "planner.explain", row["id"], exc, clinic_id=clinic["id"])
+                result.failed.append(row["id"])
+                reason = "error"
             reason = "outside_window" if reason == "closed_day" else reason
         if reason is None:
             extra = planned_numbers.get(row["phone"], 0)
@@ -205,6 +223,9 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
     result = PlanResult(clinic["id"])
     if clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None:
         return result
+    result.not_ready = list(readiness.check_db(conn, clinic, now).missing)
+    if result.not_ready:
+        return result
     got = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (_CLINIC_LOCK, clinic["id"])).fetchone()
     if not got or not got["ok"]:
         return result
@@ -226,7 +247,13 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
         for row in rows:
             if len(chosen) >= free:
                 break
-            if why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"])) is not None:
+            try:
+                why = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]), row["phone"])
+            except Exception as exc:  # one unreadable row (an unknown zone name) is skipped, not the clinic
+                report_failure(conn, "planner", row["id"], exc, clinic_id=clinic["id"], subject_type="appointment")
+                result.failed.append(row["id"])
+                continue
+            if why is not None:
                 continue
             extra = picked_numbers.get(row["phone"], 0)
             if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra,
@@ -258,22 +285,35 @@ def tick(now: datetime, enqueue: Callable[[int], None], *, clinic_ids: list[int]
 
     Enqueueing after commit means a dispatch task never sees an attempt that might still roll back; if
     the process dies between commit and enqueue, the reaper turns the planned attempt into `lost` and
-    the appointment is retried.
+    the appointment is retried. A clinic whose planning raises is rolled back alone, logged at ERROR and
+    recorded (`dialer.isolation`); the other clinics are planned as usual. `DIALER_CLINICS` (slugs)
+    limits every pass to those clinics (a simulated run must only ever touch its own clinic).
     """
     from clinic.db import connection
 
     results = []
+    only = get_settings().dialer_clinics
     with connection(url) as conn:
-        ids = clinic_ids or [r["id"] for r in conn.execute("SELECT id FROM clinics WHERE paused_at IS NULL"
-                                                           " ORDER BY id").fetchall()]
+        ids = clinic_ids or [r["id"] for r in conn.execute(
+            "SELECT id FROM clinics WHERE paused_at IS NULL AND (cardinality(%s::text[]) = 0 OR slug = ANY(%s))"
+            " ORDER BY id", (only, only)).fetchall()]
     for clinic_id in ids:
         with connection(url) as conn:
-            clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
-            if clinic is None:
+            try:
+                clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
+                if clinic is None:
+                    continue
+                result = plan_clinic(conn, clinic, now)
+                conn.commit()
+            except Exception as exc:
+                conn.rollback()
+                report_failure(conn, "planner", clinic_id, exc, clinic_id=clinic_id, subject_type="clinic")
+                conn.commit()
                 continue
-            result = plan_clinic(conn, clinic, now)
-            conn.commit()
         for d in result.dial:
-            enqueue(d["attempt_id"])
+            try:
+                enqueue(d["attempt_id"])
+            except Exception as exc:  # Redis down: the attempt stays planned in Postgres; the reaper recovers it
+                report_failure(None, "planner.enqueue", d["attempt_id"], exc, clinic_id=clinic_id)
         results.append(result)
     return results

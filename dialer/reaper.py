@@ -16,16 +16,18 @@ from typing import Any
 
 import psycopg
 
-from clinic.outcomes import finish_attempt
+from clinic.outcomes import finish_attempt, quarantine_attempt
+from clinic.settings import get_settings
+from dialer.isolation import each_isolated
 
 PLANNED_TIMEOUT = timedelta(minutes=10)
 DISPATCH_TIMEOUT = timedelta(minutes=2)
 MARGIN = timedelta(minutes=2)
 
 _STUCK = """
-SELECT a.id, a.status, (a.deadline_at IS NOT NULL AND a.deadline_at <= %(now)s) AS past_deadline
+SELECT a.id, a.clinic_id, a.status, (a.deadline_at IS NOT NULL AND a.deadline_at <= %(now)s) AS past_deadline
 FROM call_attempts a JOIN clinics c ON c.id = a.clinic_id
-WHERE a.outcome IS NULL AND (
+WHERE a.outcome IS NULL AND (cardinality(%(only)s::text[]) = 0 OR c.slug = ANY(%(only)s)) AND (
       (a.deadline_at IS NOT NULL AND a.deadline_at <= %(now)s)
    OR (a.status = 'planned' AND a.planned_at < %(now)s - %(planned)s)
    OR (a.status = 'dispatched' AND coalesce(a.dispatched_at, a.planned_at) < %(now)s - %(dispatch)s)
@@ -39,11 +41,21 @@ LIMIT 500
 
 
 def reap(conn: psycopg.Connection[Any], now: datetime) -> list[int]:
-    """Mark stuck attempts lost (in the caller's transaction). Returns their ids."""
+    """Mark stuck attempts lost (in the caller's transaction). Returns the ids it ended.
+
+    Each attempt is finished in its own savepoint: one that cannot be finished (its appointment's data
+    breaks the retry arithmetic, say) is logged, counted and quarantined (`quarantine_attempt`: ended
+    `lost`, appointment to staff) instead of rolling back every other clinic's stuck attempts."""
     rows = conn.execute(_STUCK, {"now": now, "planned": PLANNED_TIMEOUT, "dispatch": DISPATCH_TIMEOUT,
-                                 "margin": MARGIN}).fetchall()
-    for r in rows:
+                                 "margin": MARGIN, "only": get_settings().dialer_clinics}).fetchall()
+
+    def finish(r: dict[str, Any]) -> int:
         error = (f"reaped: no outcome by its deadline (room closed or call over time), was {r['status']}"
                  if r["past_deadline"] else f"reaped: stuck in {r['status']}")
         finish_attempt(conn, r["id"], "lost", now=now, fields={"error": error})
-    return [r["id"] for r in rows]
+        return int(r["id"])
+
+    done = each_isolated(conn, "reaper", rows, finish, row_id=lambda r: r["id"], clinic_id=lambda r: r["clinic_id"],
+                         subject_type="call_attempt",
+                         on_failure=lambda r, exc: quarantine_attempt(conn, r["id"], now=now, job="reaper", exc=exc))
+    return done.results + done.failed

@@ -43,14 +43,17 @@ def run(call_list: Path = typer.Option(..., "--call-list", exists=True, dir_okay
     """Dial a call list in simulated time and print each appointment's final state."""
     configure(get_settings().log_level)   # logs go to stderr; stdout carries only the results
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))   # unwind, so the services are stopped
+    sim = SimRun(call_list, clinic, seed=seed, speed=speed, wall_timeout=timeout, use_llm=llm)
     try:
-        report = SimRun(call_list, clinic, seed=seed, speed=speed, wall_timeout=timeout, use_llm=llm).execute()
+        report = sim.execute()
     except (clinics.ClinicError, clinics.ClinicNotFound, CallListError, RunError) as exc:
         if as_json:
             print(dumps({"error": str(exc)}))
         else:
             err_console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
+    for notice in sim.notices:
+        err_console.print(f"clinic {clinic} was not ready to dial; this run gave it: {notice}")
     if as_json:
         for r in report.results:
             print(dumps(r.as_json()))

@@ -41,6 +41,7 @@ from dialer import planner
 from sim.call_model import modelled_cost, spoken_seconds
 from sim.personas import get_spec
 from sim.phone_network import SimRow, read_call_list
+from sim.readiness import make_simulable
 from sim.services import Namespace, Services
 
 STALL_WALL_SECONDS = 30.0         # in-flight calls unchanged this long (wall) -> let simulated time pass
@@ -171,6 +172,7 @@ class SimRun:
     redis_url: str | None = None
     services: Services | None = None
     workdir: Path | None = None
+    notices: list[str] = field(default_factory=list)  # what the run gave an unready clinic (sim.readiness)
 
     def _connect(self) -> psycopg.Connection[dict[str, Any]]:
         from clinic.settings import get_settings
@@ -191,6 +193,11 @@ class SimRun:
             sim_start = first_calling_night(rows, clinic)
         with psycopg.connect(db_url, row_factory=dict_row) as conn:
             report = import_call_list(conn, clinic, data, filename=self.call_list.name, source="demo", now=sim_start)
+            providers = [r["provider"] for r in conn.execute(
+                "SELECT DISTINCT provider FROM appointments WHERE clinic_id = %s AND external_id = ANY(%s)"
+                " AND provider IS NOT NULL ORDER BY 1", (clinic["id"], [r.external_id for r in rows])).fetchall()]
+            self.notices.extend(make_simulable(conn, clinic, providers=providers, first_day=sim_start.date()))
+            conn.commit()
 
         ns = Namespace(f"sim-{uuid.uuid4().hex[:8]}")
         self.workdir = self.workdir or Path(tempfile.mkdtemp(prefix=f"{ns.name}-"))
@@ -198,7 +205,7 @@ class SimRun:
         clock.start(sim_start, self.speed)
         self.services = Services(ns, self.workdir, self.call_list, seed=self.seed, speed=self.speed,
                                  worker_concurrency=self.worker_concurrency, use_llm=self.use_llm,
-                                 database_url=db_url, redis_url=redis_url)
+                                 clinic_slugs=[self.clinic_slug], database_url=db_url, redis_url=redis_url)
         problems: list[str] = []
         try:
             self.services.start_all()

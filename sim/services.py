@@ -8,6 +8,7 @@ groups; `kill`/`restart` act on one of them by its id (the chaos test), `stop_al
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import socket
@@ -60,6 +61,7 @@ class Services:
     worker_concurrency: int = 2
     tick_seconds: float = 1.0
     use_llm: bool = False
+    clinic_slugs: list[str] = field(default_factory=list)  # the only clinics this run's worker and beat touch
     database_url: str = field(default_factory=lambda: get_settings().database_url)
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     port: int = field(default_factory=free_port)
@@ -85,6 +87,9 @@ class Services:
             "DIALER_PACING_PREFIX": self.namespace.pacing_prefix,
             "DIALER_TICK_SECONDS": str(self.tick_seconds),
             "DIALER_CALL_MODE": "sim",
+            # Beat passes (planner, reaper, batches) see only the simulated clinic: a run never dials,
+            # reaps or batches any other clinic in the database on its simulated clock.
+            "DIALER_CLINICS": json.dumps(self.clinic_slugs),
             "LIVEKIT_URL": self.livekit_url,
             "LIVEKIT_API_KEY": s.livekit_api_key,
             "LIVEKIT_API_SECRET": s.livekit_api_secret.get_secret_value(),

@@ -19,6 +19,8 @@ from clinic.migrate import migrate
 from clinic.settings import get_settings
 
 BASE_URL = get_settings().database_url
+READY_SETTINGS = {"sip_trunk_id": "ST_test_trunk", "caller_id": "+12125550100", "callback_number": "+12125550100",
+                  "transfer_number": "+12125550101"}
 
 
 def _admin_url() -> str:
@@ -82,10 +84,18 @@ def make_clinic(conn: psycopg.Connection[dict[str, Any]]) -> Callable[..., dict[
     counter = iter(range(1, 10_000))
 
     def _make(slug: str | None = None, *, timezone: str = "America/New_York", state: str | None = "NY",
-              calling_hours: str = "09:00-19:00", name: str | None = None, **extra: Any) -> dict[str, Any]:
+              calling_hours: str = "09:00-19:00", name: str | None = None, ready: bool = True,
+              **extra: Any) -> dict[str, Any]:
+        """`ready` (default): the clinic has what the planner requires (clinic.readiness): a trunk id, caller
+        id, callback and transfer numbers, and one free slot (far ahead, so it never meets a test's own)."""
         slug = slug or f"clinic-{next(counter)}"
+        if ready:
+            extra = {**READY_SETTINGS, **extra}
         row = clinics.create_clinic(conn, slug=slug, name=name or f"{slug.title()} Clinic", timezone=timezone,
                                     state=state, calling_hours=calling_hours, **extra)
+        if ready:
+            conn.execute("INSERT INTO slots (clinic_id, provider, starts_at) VALUES (%s, 'Readiness fixture',"
+                         " '2100-01-04T15:00:00Z')", (row["id"],))
         conn.commit()
         return row
 

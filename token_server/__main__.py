@@ -5,10 +5,11 @@ from __future__ import annotations
 import uvicorn
 
 from clinic.logs import configure
-from clinic.settings import get_settings
+from clinic.settings import get_settings, refuse_to_start_if_insecure
 
 
 def main() -> None:
+    refuse_to_start_if_insecure()
     settings = get_settings()
     configure(settings.log_level, settings.log_json)
     uvicorn.run("token_server.app:create_app", factory=True, host=settings.token_server_host,

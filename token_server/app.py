@@ -9,7 +9,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import HTMLResponse
 from fastapi.staticfiles import StaticFiles
 
-from clinic.settings import get_settings
+from clinic.settings import check_production_secrets, get_settings
 from token_server import errors, health, metrics
 from token_server.appointments.views import router as appointments
 from token_server.batches.views import router as batches
@@ -31,6 +31,7 @@ clinic; another clinic's object is a 404. The operator key acts for any clinic n
 
 def create_app() -> FastAPI:
     settings = get_settings()
+    check_production_secrets(settings)  # APP_ENV=production with published LiveKit secrets: refuse to start
     app = FastAPI(title="Clinic dialer API", version="1.0", description=DESCRIPTION)
     app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins, allow_credentials=False,
                        allow_methods=["GET", "POST"], allow_headers=["Authorization", "Content-Type", "X-Clinic"])

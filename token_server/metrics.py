@@ -48,6 +48,8 @@ class ClinicCollector(Collector):
                                 " JOIN clinics c ON c.id = cl.clinic_id GROUP BY 1")
                 appts = _rows(conn, "SELECT c.slug, a.status, count(*) AS n FROM appointments a"
                               " JOIN clinics c ON c.id = a.clinic_id WHERE NOT a.is_test GROUP BY 1, 2")
+                beat_failures = _rows(conn, "SELECT data->>'job' AS job, count(*) AS n FROM events"
+                                      " WHERE kind = 'beat.row_failed' GROUP BY 1")
         except Exception as exc:
             log.warning("metrics.postgres_unreachable", error=type(exc).__name__)
             up = GaugeMetricFamily("clinic_dialer_postgres_up", "1 when the scrape could read Postgres")
@@ -82,6 +84,12 @@ class ClinicCollector(Collector):
         for r in appts:
             g.add_metric([r["slug"], r["status"]], r["n"])
         yield g
+        m = CounterMetricFamily("clinic_dialer_beat_row_failures",
+                                "Rows a beat job (reaper, planner, batches) could not process and skipped; alert on"
+                                " any increase", labels=["job"])
+        for r in beat_failures:
+            m.add_metric([r["job"] or "unknown"], r["n"])
+        yield m
 
     def _queues(self) -> Iterator[Metric]:
         settings = get_settings()

@@ -11,7 +11,7 @@ import codecs
 import csv
 import io
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from clinic.call_lists.report import WholeFileError
 
@@ -27,6 +27,10 @@ MAX_RECORD_LINES = 50
 class DecodedText:
     text: str
     encoding: str  # "utf-8", "utf-8-sig", "utf-16", "cp1252"
+    # UTF-8 files with a few invalid bytes: line number -> what is wrong there. Those rows are rejected
+    # (their bytes replaced by U+FFFD so the rest of the line still parses); every other row keeps its
+    # correct UTF-8 decoding.
+    bad_lines: dict[int, str] = field(default_factory=dict)
 
 
 def decode(data: bytes) -> DecodedText:
@@ -41,20 +45,44 @@ def decode(data: bytes) -> DecodedText:
             raise WholeFileError(_NOT_TEXT) from None
     if b"\x00" in data:
         raise WholeFileError(_NOT_TEXT)
-    if data.startswith(codecs.BOM_UTF8):
-        try:
-            return DecodedText(_check_text(data[len(codecs.BOM_UTF8):].decode("utf-8")), "utf-8-sig")
-        except UnicodeDecodeError:
-            pass  # a BOM followed by non-UTF-8 bytes: fall through to Windows-1252 below
-    else:
-        try:
-            return DecodedText(_check_text(data.decode("utf-8")), "utf-8")
-        except UnicodeDecodeError:
-            pass
-    body = data[len(codecs.BOM_UTF8):] if data.startswith(codecs.BOM_UTF8) else data
+    bom = data.startswith(codecs.BOM_UTF8)
+    body = data[len(codecs.BOM_UTF8):] if bom else data
+    try:
+        return DecodedText(_check_text(body.decode("utf-8")), "utf-8-sig" if bom else "utf-8")
+    except UnicodeDecodeError:
+        pass
+    # Not clean UTF-8. Decide for the whole file on the evidence: characters that decode as valid multi-byte
+    # UTF-8 sequences (a Windows-1252 file almost never forms one by accident: "é" is the single byte E9)
+    # against bytes that are invalid UTF-8. A file that is mostly UTF-8 stays UTF-8 and only the lines with
+    # invalid bytes are reported; re-decoding it as Windows-1252 would garble every accented name in it
+    # ("García" -> "GarcÃ­a") without a word.
+    loose = body.decode("utf-8", errors="surrogateescape")
+    invalid = sum(1 for ch in loose if "\udc80" <= ch <= "\udcff")
+    valid_multibyte = sum(1 for ch in loose if ord(ch) > 127 and not "\udc80" <= ch <= "\udcff")
+    if bom or valid_multibyte >= invalid:
+        return _utf8_with_bad_lines(loose, "utf-8-sig" if bom else "utf-8", valid_multibyte)
     # Windows-1252 leaves five bytes undefined; latin-1 maps them to C1 controls instead of failing.
     text = body.decode("cp1252", errors="strict") if _cp1252_ok(body) else body.decode("latin-1")
     return DecodedText(_check_text(text), "cp1252")
+
+
+def _utf8_with_bad_lines(loose: str, encoding: str, valid_multibyte: int) -> DecodedText:
+    """Replace each invalid byte (a surrogate escape) by U+FFFD and note its line (numbered as
+    `iter_records` numbers them: LF, CRLF and lone CR each end one line)."""
+    bad: dict[int, str] = {}
+    out: list[str] = []
+    line = 1
+    for i, ch in enumerate(loose):
+        if "\udc80" <= ch <= "\udcff":
+            bad.setdefault(line, f"byte 0x{ord(ch) - 0xDC00:02X} is not valid UTF-8 (the rest of the file is UTF-8:"
+                                 f" {valid_multibyte} accented character(s) read as UTF-8); this row was not"
+                                 " imported: retype the character and upload again")
+            out.append("\ufffd")
+            continue
+        out.append(ch)
+        if ch == "\n" or (ch == "\r" and loose[i + 1:i + 2] != "\n"):
+            line += 1
+    return DecodedText(_check_text("".join(out)), encoding, bad)
 
 
 _NOT_TEXT = ("the file is not a CSV text file (it looks binary, e.g. an Excel .xlsx or a PDF): "

@@ -11,6 +11,8 @@ import io
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+from clinic.phones import mask_in_text
+
 _DANGEROUS_FIRST = ("=", "+", "-", "@", "\t", "\r")
 
 
@@ -27,5 +29,7 @@ def errors_csv(errors: Iterable[Mapping[str, Any]]) -> str:
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(["row", "column", "message"])
     for e in errors:
-        writer.writerow([neutralise(e.get("row")), neutralise(e.get("column")), neutralise(e.get("message"))])
+        # masked again here: reports stored before messages were masked are exported safely too
+        writer.writerow([neutralise(e.get("row")), neutralise(e.get("column")),
+                         neutralise(mask_in_text(str(e.get("message") or "")))])
     return out.getvalue()

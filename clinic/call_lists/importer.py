@@ -34,7 +34,7 @@ from psycopg.types.json import Jsonb
 from clinic import events, slots
 from clinic.call_lists.columns import ColumnMap, map_header
 from clinic.call_lists.decoding import decode, delimiter_name, iter_records, sniff_delimiter
-from clinic.call_lists.report import ImportReport, RowError, WholeFileError
+from clinic.call_lists.report import ImportReport, RowError, WholeFileError, row_error
 from clinic.call_lists.rows import CleanRow, DuplicateIds, RowValidator
 from clinic.clock import get_clock
 from clinic.logs import get_logger
@@ -79,11 +79,11 @@ def import_call_list(
         log.info("call_list.rejected", clinic_id=clinic["id"], call_list_id=exc.call_list_id,
                  size_bytes=len(data), reason=str(exc))
         raise
-    header_columns, body, estimated_rows = parsed
+    header_columns, body, estimated_rows, bad_lines = parsed
     validator = RowValidator(header_columns, clinic_timezone=clinic["timezone"], country=clinic.get("country"),
                              now=now)
     outcome = _Validation()
-    rows = _validated(validator, body, progress, estimated_rows, outcome)
+    rows = _validated(validator, body, progress, estimated_rows, outcome, bad_lines)
 
     try:
         with conn.transaction():
@@ -110,7 +110,7 @@ def import_call_list(
 Records = Iterator[tuple[int, list[str]]]
 
 
-def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int]:
+def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int, dict[int, str]]:
     """Whole-file checks up to the first data record. The records themselves stream (parsing overlaps
     with validation and loading); the returned count is an estimate for the progress bar."""
     limit = get_settings().import_max_bytes
@@ -118,7 +118,8 @@ def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int]:
         raise WholeFileError(
             f"the file is {len(data):,} bytes, over the {limit:,}-byte limit (IMPORT_MAX_BYTES): "
             "split it into smaller files and upload each")
-    text = decode(data).text
+    decoded = decode(data)
+    text = decoded.text
     delimiter = sniff_delimiter(text)
     records = iter_records(text, delimiter)
     first = next(records, None)
@@ -130,7 +131,7 @@ def _parse_file(data: bytes) -> tuple[ColumnMap, Records, int]:
         raise WholeFileError(f"the file has a header line ({delimiter_name(delimiter)} separated) but no "
                              "appointment rows")
     estimate = max(text.count("\n"), text.count("\r")) - first[0]  # lines after the header
-    return columns, itertools.chain([second], records), max(estimate, 1)
+    return columns, itertools.chain([second], records), max(estimate, 1), decoded.bad_lines
 
 
 @dataclass
@@ -144,7 +145,7 @@ class _Validation:
 
 
 def _validated(validator: RowValidator, body: Records, progress: Progress | None, estimated_rows: int,
-               outcome: _Validation) -> Iterator[CleanRow]:
+               outcome: _Validation, bad_lines: dict[int, str] | None = None) -> Iterator[CleanRow]:
     """Yield clean rows, collecting row errors in `outcome`. A generator so that rows go into COPY while
     later ones are still being read and checked (see _write)."""
     ext = validator.columns.index["external_id"]
@@ -154,12 +155,18 @@ def _validated(validator: RowValidator, body: Records, progress: Progress | None
         if progress and outcome.total % _PROGRESS_EVERY == 0:
             progress(outcome.total, max(estimated_rows, outcome.total))
         outcome.total += 1
+        if bad_lines:
+            span = range(line, line + 1 + sum(f.count("\n") + f.count("\r") for f in fields))
+            bad = next((bad_lines[n] for n in span if n in bad_lines), None)
+            if bad is not None:
+                outcome.rejected += 1
+                errors.append(row_error(line, "encoding", bad))
+                continue
         earlier = duplicates.seen_before(line, fields[ext].strip() if ext < len(fields) else "")
         if earlier is not None:
             outcome.rejected += 1
-            errors.append({"row": line, "column": "external_id",
-                           "message": f"duplicate external_id: line {earlier} has the same id; "
-                                      "this row was not imported"})
+            errors.append(row_error(line, "external_id", f"duplicate external_id: line {earlier} has the same id; "
+                                                         "this row was not imported"))
             continue
         result = validator.validate(line, fields)
         if isinstance(result, CleanRow):

@@ -9,6 +9,8 @@ from typing import Any
 from pydantic import BaseModel, Field
 from typing_extensions import TypedDict
 
+from clinic.phones import mask_in_text
+
 
 class RowError(TypedDict):
     """One problem with one row: `row` is the file's line number (header = 1; a record whose quoted
@@ -17,6 +19,13 @@ class RowError(TypedDict):
     row: int
     column: str
     message: str
+
+
+def row_error(row: int, column: str, message: str) -> RowError:
+    """A RowError whose message never repeats a phone number: reports are stored, shown to staff, exported
+    as CSV and sent over the API, and a cell echoed into a message (a phone in the wrong column, a typo'd
+    number) would otherwise copy the number into every one of them. Runs of 10+ digits are masked."""
+    return {"row": row, "column": column, "message": mask_in_text(message)}
 
 
 class WholeFileError(ValueError):

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from clinic.call_lists.columns import ColumnMap
 from clinic.call_lists.phone_cache import PhoneParser
-from clinic.call_lists.report import RowError
+from clinic.call_lists.report import RowError, row_error
 from clinic.phones import InvalidPhone, region_for_country
 
 DEFAULT_DURATION = 30
@@ -30,6 +30,10 @@ _ISO_DATE = re.compile(r"^(\d{4})-(\d{1,2})-(\d{1,2})$")
 _CLOCK = re.compile(r"^(\d{1,2})(?::(\d{2}))?(?::(\d{2}))?\s*([AaPp])\.?\s*[Mm]?\.?$|^(\d{1,2}):(\d{2})(?::(\d{2}))?$")
 _US_DATETIME = re.compile(r"^(\d{1,2}/\d{1,2}/(?:\d{4}|\d{2}))[ T,]+(.+)$")
 _ISO_DATE_CLOCK = re.compile(r"^(\d{4}-\d{1,2}-\d{1,2})[ T]+(.+)$")
+# `10.30` / `10,30` / `10:30.5`: ISO 8601 reads the dot or comma as a decimal fraction of the hour (or minute),
+# so Python's fromisoformat turns `10.30` into 10:00:00.3 and the patient would be told ten o'clock. Only
+# seconds may carry a fraction; anything else is refused with the fix in the message.
+_FRACTIONAL_CLOCK = re.compile(r"^(\d{1,2})(?::?(\d{2}))?[.,](\d+)")
 
 # The order RowValidator reads a record's cells in.
 FIELDS = ("external_id", "patient_name", "first_name", "last_name", "phone", "appointment_start",
@@ -58,8 +62,20 @@ class StartError(ValueError):
     pass
 
 
+def _refuse_fractional_clock(text: str) -> None:
+    m = _FRACTIONAL_CLOCK.match(text.strip())
+    if m:
+        hour, minute = m.group(1), m.group(2)
+        minute = minute or (m.group(3) if len(m.group(3)) == 2 else "MM")
+        fix = f"{int(hour):02d}:{minute}"
+        raise StartError(f"time {text.strip()!r} separates hours and minutes with a dot or comma, which could mean "
+                         f"a fraction of an hour: write it with a colon, e.g. {fix}")
+
+
 def parse_clock(text: str) -> time:
-    """`14:30`, `2:30 PM`, `2:30pm`, `2 PM`, `14:30:00` -> time."""
+    """`14:30`, `2:30 PM`, `2:30pm`, `2 PM`, `14:30:00` -> time. `10.30` and `10,30` are refused (which time
+    they mean is ambiguous), never read as 10:00."""
+    _refuse_fractional_clock(text)
     m = _CLOCK.match(text.strip())
     if not m:
         raise StartError(f"time {text!r} is not a time of day like 14:30 or 2:30 PM")
@@ -97,6 +113,8 @@ def parse_start(text: str) -> datetime:
         return datetime.combine(parse_date(m.group(1)), parse_clock(m.group(2)))
     if _ISO_DATE.match(t) or _US_DATE.match(t):
         raise StartError(f"{text!r} has a date but no time: add the time (e.g. {t} 14:30)")
+    if m := _ISO_DATE_CLOCK.match(t):
+        _refuse_fractional_clock(m.group(2))
     try:
         return datetime.fromisoformat(t.replace("z", "Z"))
     except ValueError:
@@ -140,7 +158,7 @@ class RowValidator:
         errors: list[RowError] = []
 
         def err(column: str, message: str) -> None:
-            errors.append({"row": line, "column": column, "message": message})
+            errors.append(row_error(line, column, message))
 
         if len(fields) != self._width:
             fields = (fields + [""] * self._width)[: self._width]
@@ -247,6 +265,14 @@ class RowValidator:
             if local.astimezone(UTC).astimezone(zone).replace(tzinfo=None) != value:
                 return None, "", (column, f"{value:%Y-%m-%d %H:%M} does not exist in {zone.key} (the clocks "
                                           "move forward that night): check the time")
+            second = value.replace(tzinfo=zone, fold=1)
+            if second.utcoffset() != local.utcoffset():
+                # The fall-back hour happens twice; taking the first silently could tell the patient a time
+                # an hour off. The row must say which one.
+                first_iso, second_iso = local.isoformat(), second.isoformat()
+                return None, "", (column, f"{value:%Y-%m-%d %H:%M} happens twice in {zone.key} (the clocks go back "
+                                          f"that night): give the offset, {first_iso} for the first or "
+                                          f"{second_iso} for the second")
             value = local
         value = value.astimezone(UTC)
         if value <= self.now:
@@ -257,7 +283,7 @@ class RowValidator:
 
 
 def _looks_like_clock(text: str) -> bool:
-    return _CLOCK.match(text) is not None
+    return _CLOCK.match(text) is not None or _FRACTIONAL_CLOCK.match(text.strip()) is not None
 
 
 class DuplicateIds:

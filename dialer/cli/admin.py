@@ -7,15 +7,18 @@ from typing import Any
 
 import typer
 
-from clinic import clinics, dnc, slots
+from clinic import bounds, clinics, dnc, slots
+from clinic.clock import get_clock
 from clinic.db import connect
 from clinic.migrate import migrate as run_migrations
 from clinic.migrate import status as migration_status
 from clinic.phones import InvalidPhone, mask, to_e164
 from clinic.settings import get_settings
-from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, fail, table
+from dialer.cli.output import JsonOpt, clinic_or_fail, console, emit, err_console, fail, table
 
-clinic_app = typer.Typer(help="Add, change and list clinics.", no_args_is_help=True)
+clinic_app = typer.Typer(help="Add, change, check and list clinics.", no_args_is_help=True)
+trunk_app = typer.Typer(help="The clinic's outbound SIP trunk on the LiveKit server.", no_args_is_help=True)
+clinic_app.add_typer(trunk_app, name="trunk")
 keys_app = typer.Typer(help="Create and revoke API keys for the clinic API.", no_args_is_help=True)
 dnc_app = typer.Typer(help="Manage the do-not-call list.", no_args_is_help=True)
 slots_app = typer.Typer(help="Manage free appointment slots used for rescheduling.", no_args_is_help=True)
@@ -66,6 +69,10 @@ def clinic_add(
         conn.commit()
     result = {"id": row["id"], "slug": row["slug"], "name": row["name"], "timezone": row["timezone"],
               "state": row["us_state"], "api_key": key.key}
+    warning = clinics.hours_warning(row["calling_hours_start"], row["calling_hours_end"])
+    if warning:
+        result["warning"] = warning
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
     emit(result, as_json, lambda r: console.print(
         f"clinic [bold]{r['slug']}[/bold] created (id {r['id']}).\n"
         f"API key (shown once, store it now): [bold]{r['api_key']}[/bold]"))
@@ -99,10 +106,13 @@ def clinic_update(
              "(`python -m dialer clinic update --help` lists them)", as_json)
     with connect() as conn:
         try:
-            _, changed = clinics.update_clinic(conn, slug, update)
+            row, changed = clinics.update_clinic(conn, slug, update)
         except (clinics.ClinicError, clinics.ClinicNotFound) as exc:
             fail(str(exc), as_json)
         conn.commit()
+    warning = clinics.hours_warning(row["calling_hours_start"], row["calling_hours_end"])
+    if warning and "calling_hours" in changed:
+        err_console.print(f"[yellow]warning:[/yellow] {warning}")
 
     def human(r: dict[str, Any]) -> None:
         if not r["changed"]:
@@ -199,12 +209,17 @@ def slots_generate(
         start, end = date.fromisoformat(from_), date.fromisoformat(to)
     except ValueError:
         fail("--from and --to must be dates like 2027-03-01", as_json)
-    if end < start:
-        fail("--to is before --from", as_json)
-    if minutes <= 0:
-        fail("--minutes must be positive", as_json)
+    if not 5 <= minutes <= 480:
+        fail(f"--minutes must be between 5 and 480, not {minutes}", as_json)
+    if not provider.strip() or len(provider) > 200:
+        fail("--provider must be a name of 1-200 characters, as on the call list", as_json)
     with connect() as conn:
         row = clinic_or_fail(conn, clinic, as_json)
+        today = get_clock().now().astimezone(clinics.parse_timezone(row["timezone"])).date()
+        try:
+            bounds.check_day_range(start, end, today=today)
+        except bounds.OutOfBounds as exc:
+            fail(str(exc), as_json)
         closed = frozenset(row["closed_weekdays"]) | {6, 7}
         result = slots.generate(conn, clinic_id=row["id"], tz_name=row["timezone"], provider=provider,
                                 start=start, end=end, location=location, slot_minutes=minutes,
@@ -213,3 +228,68 @@ def slots_generate(
     emit(result, as_json, lambda r: console.print(
         f"{r['created']} new free slot(s) for {provider} ({r['slots']} in range,"
         f" {r['linked_to_appointments']} matched existing appointments)"))
+
+
+@trunk_app.command("create")
+def trunk_create(slug: str = typer.Option(..., help="The clinic"), as_json: bool = JsonOpt) -> None:
+    """Create the clinic's outbound trunk on LiveKit (CreateSIPOutboundTrunk: SIP_TRUNK_ADDRESS, the clinic's
+    caller id as its number, SIP_TRUNK_USERNAME/PASSWORD) and store its id on the clinic. A clinic whose
+    stored trunk is already on the server keeps it."""
+    from dialer import trunks
+
+    with connect() as conn:
+        row = clinic_or_fail(conn, slug, as_json)
+    if row["sip_trunk_id"]:
+        existing = trunks.run(trunks.trunk_on_server(row["sip_trunk_id"]))
+        if existing.present:
+            emit({"slug": slug, "sip_trunk_id": row["sip_trunk_id"], "created": False}, as_json,
+                 lambda r: console.print(f"{slug} already has trunk {r['sip_trunk_id']} on the LiveKit server"))
+            return
+        if existing.present is None:
+            fail(f"sip_trunk_id: cannot check the stored trunk: {existing.error}", as_json)
+    try:
+        trunk_id = trunks.run(trunks.create_trunk(row))
+    except trunks.TrunkError as exc:
+        fail(str(exc), as_json)
+    with connect() as conn:
+        clinics.update_clinic(conn, slug, clinics.ClinicUpdate(sip_trunk_id=trunk_id))
+        conn.commit()
+    emit({"slug": slug, "sip_trunk_id": trunk_id, "created": True, "replaced": row["sip_trunk_id"]}, as_json,
+         lambda r: console.print(f"{slug}: trunk {r['sip_trunk_id']} created on the LiveKit server and stored"))
+
+
+@clinic_app.command("check")
+def clinic_check(slug: str = typer.Option(..., help="The clinic"), as_json: bool = JsonOpt) -> None:
+    """Can the clinic be dialed? Checks the trunk on the LiveKit server (ListSIPOutboundTrunk), caller id,
+    callback and transfer numbers and free slots; names what is missing and how to fix it. Exit 0 when ready,
+    1 when not."""
+    from clinic import readiness
+    from dialer import trunks
+
+    with connect() as conn:
+        row = clinic_or_fail(conn, slug, as_json)
+        db = readiness.check_db(conn, row, get_clock().now())
+    missing = list(db.missing)
+    server: dict[str, Any] = {"checked": False}
+    if row["sip_trunk_id"]:
+        found = trunks.run(trunks.trunk_on_server(row["sip_trunk_id"]))
+        server = {"checked": found.present is not None, "present": found.present, "error": found.error}
+        if not found.present:
+            missing.insert(0, "trunk_on_server")
+    result = readiness.Readiness(tuple(missing))
+    out = {"slug": slug, "ready": result.ready, "missing": missing, "fix": result.how_to_fix(slug),
+           "sip_trunk_id": row["sip_trunk_id"], "server": server}
+
+    def human(r: dict[str, Any]) -> None:
+        if r["ready"]:
+            console.print(f"{slug}: ready to dial (trunk {r['sip_trunk_id']} is on the LiveKit server)")
+            return
+        console.print(f"{slug}: NOT ready to dial; missing: {', '.join(r['missing'])}")
+        if r["server"].get("error"):
+            console.print(f"  LiveKit: {r['server']['error']}")
+        for step in r["fix"]:
+            console.print(f"  fix: {step}")
+
+    emit(out, as_json, human)
+    if not result.ready:
+        raise typer.Exit(1)

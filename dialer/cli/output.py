@@ -11,6 +11,7 @@ from typing import Any, NoReturn
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from clinic import clinics
@@ -56,7 +57,8 @@ def fail(message: str, as_json: bool, code: int = 1) -> NoReturn:
     if as_json:
         sys.stdout.write(dumps({"error": message}) + "\n")
     else:
-        err_console.print(f"[red]error:[/red] {message}")
+        # soft_wrap: one line whatever the terminal width (scripts and log scrapers read the first line)
+        err_console.print(f"[red]error:[/red] {escape(message)}", soft_wrap=True, highlight=False)
     raise typer.Exit(code)
 
 

@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 import typer
 
-from clinic import clinics, events
+from clinic import bounds, clinics, events
 from clinic.clock import get_clock
 from clinic.db import connect
 from clinic.settings import get_settings
@@ -28,7 +28,10 @@ def _parse_at(at: str | None, as_json: bool) -> datetime:
         fail(f"--at {at!r} is not ISO 8601 (e.g. 2026-03-10T15:00:00+00:00)", as_json)
     if value.tzinfo is None:
         fail(f"--at {at!r} needs a UTC offset or Z (e.g. 2026-03-10T10:00:00-05:00)", as_json)
-    return value
+    try:
+        return bounds.check_instant(value, "--at", now=get_clock().now())
+    except bounds.OutOfBounds as exc:
+        fail(str(exc), as_json)
 
 
 @planning_app.command("plan")
@@ -72,8 +75,11 @@ def batch(
     now = get_clock().now()
     with connect() as conn:
         row = clinic_or_fail(conn, clinic, as_json)
+        today = now.astimezone(clinics.parse_timezone(row["timezone"])).date()
         try:
-            when = date.fromisoformat(day) if day else now.astimezone(clinics.parse_timezone(row["timezone"])).date()
+            when = bounds.check_day(date.fromisoformat(day), "--date", today=today) if day else today
+        except bounds.OutOfBounds as exc:
+            fail(str(exc), as_json)
         except ValueError:
             fail(f"--date {day!r} must look like 2026-03-10", as_json)
         progress = batches.build_batch(conn, row, when, now)

@@ -134,6 +134,10 @@ def _need_sip_call(c: Claims, _: Message) -> str | None:
     return None if c.sip and c.sip.call else "requires sip.call grant"
 
 
+def _need_sip_admin(c: Claims, _: Message) -> str | None:
+    return None if c.sip and c.sip.admin else "requires sip.admin grant"
+
+
 def _need_transfer(c: Claims, req: Message) -> str | None:
     return _need_sip_call(c, req) or _need_room_admin("room_name")(c, req)
 
@@ -152,6 +156,10 @@ ENDPOINTS: dict[tuple[str, str], _Endpoint] = {
         pb_sip.CreateSIPParticipantRequest, "_create_sip_participant", _need_sip_call),
     ("SIP", "TransferSIPParticipant"): _Endpoint(
         pb_sip.TransferSIPParticipantRequest, "_transfer_sip_participant", _need_transfer),
+    ("SIP", "CreateSIPOutboundTrunk"): _Endpoint(
+        pb_sip.CreateSIPOutboundTrunkRequest, "_create_sip_outbound_trunk", _need_sip_admin),
+    ("SIP", "ListSIPOutboundTrunk"): _Endpoint(
+        pb_sip.ListSIPOutboundTrunkRequest, "_list_sip_outbound_trunk", _need_sip_admin),
 }
 
 
@@ -175,6 +183,7 @@ class Standin:
     participants: dict[str, list[str]] = field(default_factory=dict)
     dispatches: dict[str, pb_dispatch.AgentDispatch] = field(default_factory=dict)
     hook_errors: list[BaseException] = field(default_factory=list)
+    outbound_trunks: dict[str, pb_sip.SIPOutboundTrunkInfo] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._verifier = TokenVerifier(self.api_key, self.api_secret)
@@ -381,6 +390,32 @@ class Standin:
             self.participants[req.room_name].append(identity)
         return pb_sip.SIPParticipantInfo(participant_id=_sid("PA"), participant_identity=identity,
                                          room_name=req.room_name, sip_call_id=_sid("SCL"))
+
+    async def _create_sip_outbound_trunk(self, req: pb_sip.CreateSIPOutboundTrunkRequest,
+                                         _: RecordedCall) -> pb_sip.SIPOutboundTrunkInfo:
+        """As livekit-server's CreateSIPOutboundTrunk: the id is the server's to give, address and at least
+        one number are required; the stored trunk (with its new ST_ id) is returned."""
+        trunk = pb_sip.SIPOutboundTrunkInfo()
+        trunk.CopyFrom(req.trunk)
+        if trunk.sip_trunk_id:
+            raise TwirpFailure("invalid_argument", "trunk ID must be empty")
+        if not trunk.address:
+            raise TwirpFailure("invalid_argument", "no trunk address specified")
+        if not trunk.numbers:
+            raise TwirpFailure("invalid_argument", "no trunk numbers specified")
+        trunk.sip_trunk_id = _sid("ST")
+        trunk.created_at.GetCurrentTime()
+        trunk.updated_at.CopyFrom(trunk.created_at)
+        self.outbound_trunks[trunk.sip_trunk_id] = trunk
+        return trunk
+
+    async def _list_sip_outbound_trunk(self, req: pb_sip.ListSIPOutboundTrunkRequest,
+                                       _: RecordedCall) -> pb_sip.ListSIPOutboundTrunkResponse:
+        """Every outbound trunk, or those with the given ids / any of the given numbers."""
+        items = [t for t in self.outbound_trunks.values()
+                 if (not req.trunk_ids or t.sip_trunk_id in req.trunk_ids)
+                 and (not req.numbers or set(req.numbers) & set(t.numbers))]
+        return pb_sip.ListSIPOutboundTrunkResponse(items=items)
 
     async def _transfer_sip_participant(self, req: pb_sip.TransferSIPParticipantRequest,
                                         _: RecordedCall) -> pb_sip.TransferSIPParticipantResponse:

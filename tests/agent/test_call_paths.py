@@ -162,3 +162,47 @@ def test_no_sentence_repeats_in_a_call(world, run_call):
                                       "thursday afternoon", "the second one"]))
     lines = agent_lines(result)
     assert len(lines) == len(set(lines))
+
+
+def test_a_crashing_job_ends_failed_with_its_reason_and_trips_the_breaker(world, run_call, conn):
+    """Issue 10 item 2 / issue 14 item 4: a clinic without a trunk is dialed. Every job raises; each attempt
+    ends `failed` with the reason (not `lost` for the reaper, retried for ever) and the circuit breaker
+    pauses the clinic once half its recent calls crashed."""
+    clinic_id = world["clinic"]["id"]
+    conn.execute("UPDATE clinics SET sip_trunk_id = NULL WHERE id = %s", (clinic_id,))
+    conn.commit()
+    assert run_call(ScriptedFarEnd(["yes"])).outcome == "failed"
+    row = attempt(conn, world["attempt"]["id"])
+    assert row["outcome"] == "failed" and row["status"] == "ended"
+    assert row["error"].startswith("agent job crashed: ValueError:") and "sip_trunk_id" in row["error"]
+    appt = conn.execute("SELECT status, attempts_count, next_attempt_at FROM appointments WHERE id = %s",
+                        (row["appointment_id"],)).fetchone()
+    assert appt["status"] == "pending" and appt["attempts_count"] == 1 and appt["next_attempt_at"] is not None
+    # Nine more crashed calls in the clinic's recent results: half of 20 -> paused, with the reason shown.
+    for n in range(9):
+        a = conn.execute("INSERT INTO call_attempts (clinic_id, appointment_id, attempt_number, phone, mode, status)"
+                         " VALUES (%s, %s, %s, %s, 'sim', 'dispatched') RETURNING id",
+                         (clinic_id, row["appointment_id"], n + 2, PHONE)).fetchone()["id"]
+        conn.commit()
+        assert run_call(ScriptedFarEnd(["yes"]), attempt_id=a).outcome == "failed"
+    clinic = conn.execute("SELECT paused_at, paused_reason FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
+    assert clinic["paused_at"] is not None and "crashed agent jobs" in clinic["paused_reason"]
+
+
+def test_an_exception_outside_the_driver_also_ends_the_attempt_failed(world, conn):
+    """`call_flow.guard_job` wraps the whole job (worker entrypoint, sim job): even what escapes the driver
+    (LiveKit client set-up, a bug in a transport) ends the attempt `failed` with its reason, and is re-raised."""
+    import asyncio
+    import json
+
+    from agent import call_flow
+
+    async def broken() -> None:
+        raise RuntimeError("transport exploded for +12125550143")
+
+    aid = world["attempt"]["id"]
+    with pytest.raises(RuntimeError):
+        asyncio.run(call_flow.guard_job(json.dumps({"attempt_id": aid}), broken()))
+    row = attempt(conn, aid)
+    assert row["outcome"] == "failed" and row["error"].startswith("agent job crashed: RuntimeError: transport exploded")
+    assert "5550143" not in row["error"]  # masked

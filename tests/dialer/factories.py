@@ -10,7 +10,7 @@ import psycopg
 Conn = psycopg.Connection[dict[str, Any]]
 
 
-def appointment(conn: Conn, clinic_id: int, external_id: str, starts_at: datetime, *, phone: str = "+14155550132",
+def appointment(conn: Conn, clinic_id: int, external_id: str, starts_at: datetime, *, phone: str = "+12125550132",
                 name: str | None = None, tz: str | None = None, **cols: Any) -> int:
     name = name or f"Patient {external_id}"
     pid = conn.execute(
@@ -24,7 +24,7 @@ def appointment(conn: Conn, clinic_id: int, external_id: str, starts_at: datetim
 
 
 def attempt(conn: Conn, clinic_id: int, appointment_id: int, n: int, planned_at: datetime, *,
-            phone: str = "+14155550132", status: str = "planned", outcome: str | None = None, **cols: Any) -> int:
+            phone: str = "+12125550132", status: str = "planned", outcome: str | None = None, **cols: Any) -> int:
     names = ["clinic_id", "appointment_id", "attempt_number", "phone", "planned_at", "status", "outcome", *cols]
     values = [clinic_id, appointment_id, n, phone, planned_at, "ended" if outcome else status, outcome,
               *cols.values()]

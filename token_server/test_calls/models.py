@@ -6,6 +6,8 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
+from clinic import bounds
+from clinic.clock import get_clock
 from clinic.phones import InvalidPhone, to_e164
 
 
@@ -23,6 +25,12 @@ class TestAppointmentIn(BaseModel):
     def _aware(cls, value: datetime | None) -> datetime | None:
         if value is not None and value.tzinfo is None:
             raise ValueError("starts_at needs a time zone offset, e.g. 2026-05-01T10:00:00-04:00")
+        if value is not None:
+            # Year 1 or 9999 would reach the retry policy's arithmetic (and once stopped the reaper for everyone).
+            try:
+                bounds.check_instant(value, "starts_at", now=get_clock().now())
+            except bounds.OutOfBounds as exc:
+                raise ValueError(str(exc)) from None
         return value
 
 
