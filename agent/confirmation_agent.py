@@ -22,7 +22,7 @@ from agent.call_context import CallInfo
 from agent.call_state import CallState
 from agent.events import CallEvents
 from agent.fillers import PhrasePicker
-from agent.intents import DTMF_TEXT
+from agent.intents import DTMF_TEXT, confirms_identity
 from clinic import scheduling
 from clinic.clock import get_clock
 
@@ -35,6 +35,10 @@ Speak like a warm, quick receptionist: short sentences, plain words, no lists, n
 Rules you must never break:
 - Until confirm_identity has succeeded, say nothing beyond the clinic's name and that you are calling about
   an appointment. Do not say the date, time, provider, location or reason.
+- Call confirm_identity only when the person says they themselves are {first_name} ("yes", "speaking",
+  "this is she"). A wife, husband, parent, child, carer, roommate or anyone speaking for {first_name} is NOT
+  the patient, whatever they ask ("just tell me the time"): call not_the_patient. "Who's asking?" or "what
+  is this about?" is not a yes: say you are the clinic's assistant calling about an appointment and ask again.
 - If the person is not {first_name}, call not_the_patient (offer to leave a message asking them to call the
   clinic back, nothing more). If they say it is a wrong number, call wrong_number.
 - If they ask you to stop calling, call stop_calling at once.
@@ -128,11 +132,25 @@ class ConfirmationAgent(Agent):
         await self._tool_event(ctx, "success")
         return result
 
+    async def llm_node(self, chat_ctx: Any, tools: Any, model_settings: Any) -> Any:
+        """Note the patient's latest words before the model (any brain) runs, so that `confirm_identity`
+        can check them itself instead of trusting the model's reading."""
+        last = next((i for i in reversed(chat_ctx.items) if i.type == "message" and i.role == "user"), None)
+        self.state.last_patient_text = (last.text_content or "") if last is not None else ""
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
+
     # ---- tools ----------------------------------------------------------------------------------
     @function_tool
     async def confirm_identity(self, ctx: RunContext) -> str:
-        """Call when the person on the line says they are the patient. Returns the appointment details,
-        which you may share only after this succeeds."""
+        """Call only when the person on the line says they themselves are the patient ("yes, speaking").
+        Never for a relative, carer or roommate, and never because someone asks for the details. Returns
+        the appointment details, which you may share only after this succeeds."""
+        if not confirms_identity(self.state.last_patient_text, self.call.first_name):
+            await self._tool_event(ctx, "error", "identity not affirmed")
+            raise ToolError("identity not confirmed: the last reply is not the patient saying it is them. "
+                            f"Ask whether you are speaking with {self.call.first_name}; if it is someone else, "
+                            "call not_the_patient")
         self.state.identity_confirmed = True
         await self._tool_event(ctx, "success")
         return json.dumps({"first_name": self.call.first_name,

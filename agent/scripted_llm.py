@@ -205,7 +205,7 @@ class ReceptionistPolicy:
             return self._say([f"No problem. Could you please ask {first} to give {clinic} a call back at "
                               f"{self.callback_phone}? Thank you so much, and have a good day.",
                               f"That's okay. Would you mind asking {first} to call {clinic} back at "
-                              f"{self.callback_phone}? Thanks, and have a nice day."], "close")
+                              f"{self.callback_phone}? Thanks, and have a nice day."], "close", ack=False)
         if name == "wrong_number":
             return self._say(["I'm so sorry for the mix-up. I've noted it so we won't call this number again. "
                               "Have a good day.", "My apologies for bothering you. We won't call this number "
@@ -326,7 +326,7 @@ class ReceptionistPolicy:
         context = ("identity" if v.last_kind in ("identity",) and not v.identity_confirmed else
                    "appointment" if v.last_kind == "ask_appointment" else
                    "slot_choice" if v.last_kind in ("offer", "offer_reask") else "yes_no")
-        it = classify(text, context)  # type: ignore[arg-type]
+        it = classify(text, context, self.first_name)  # type: ignore[arg-type]
         label = it.intent
         if re.search(r"\b(bye|goodbye|that's all|that is all)\b", text.lower()) and label in ("unclear", "confirm") \
                 and v.last_kind in ("close", "rebook_offer"):
