@@ -68,6 +68,17 @@ def main() -> int:
         times.append((time.perf_counter() - t0) * 1000)
     result["ms_per_reply"] = {"median": round(statistics.median(times), 2),
                               "p95": round(sorted(times)[int(0.95 * len(times))], 2)}
+    # The learned path alone (embedding + head), which replies no trusted rule labels pay.
+    from agent.intent_model import shipped_head
+
+    head_times = []
+    for r in heldout:
+        embedding.embed.cache_clear()
+        t0 = time.perf_counter()
+        shipped_head().probabilities(r["text"].lower(), r.get("context", "appointment"))
+        head_times.append((time.perf_counter() - t0) * 1000)
+    result["ms_per_reply_learned_path"] = {"median": round(statistics.median(head_times), 2),
+                                           "p95": round(sorted(head_times)[int(0.95 * len(head_times))], 2)}
     if not args.misses:
         for k in ("tuning", "heldout", "heldout_unseen_text"):
             result[k].pop("misses")
@@ -82,7 +93,9 @@ def main() -> int:
             print(f"    [{m['context']}] {m['text']!r}: want {m['want']}, got {m['got']}")
     red, ms = result["redteam"], result["ms_per_reply"]
     print(f"identity red team      {red['read_as_confirm']} of {red['rows']} read as confirm {red['which'] or ''}")
-    print(f"time per reply         median {ms['median']} ms, p95 {ms['p95']} ms")
+    print(f"time per reply         median {ms['median']} ms, p95 {ms['p95']} ms (rules answer most replies)")
+    lp = result["ms_per_reply_learned_path"]
+    print(f"  learned path alone   median {lp['median']} ms, p95 {lp['p95']} ms (MiniLM embedding + head)")
     return 0
 
 
