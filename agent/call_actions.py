@@ -47,11 +47,9 @@ def cancel(call: CallInfo, now: datetime) -> bool:
     return row is not None
 
 
-def find_slots(call: CallInfo, preference: str, now: datetime, exclude: frozenset[int] = frozenset()
+def find_slots(call: CallInfo, pref: scheduling.Preference, now: datetime, exclude: frozenset[int] = frozenset()
                ) -> list[dict[str, Any]]:
     """Up to three free slots near the patient's wish (at least two hours from now)."""
-    today = now.astimezone(call.clinic_tz).date()
-    pref = scheduling.parse_preference(preference, today=today)
     with connection() as conn:
         free = scheduling.free_slots(conn, clinic_id=call.clinic["id"], provider=call.appointment.get("provider"),
                                      after=now + timedelta(hours=2))
@@ -68,9 +66,8 @@ def book(call: CallInfo, slot_id: int, now: datetime) -> dict[str, Any]:
     return result
 
 
-def request_callback(call: CallInfo, when: str, now: datetime) -> datetime:
-    """Store when the patient wants to be called back (clinic-local reading of `when`)."""
-    at = scheduling.callback_time(when, now=now, tz=call.clinic_tz)
+def request_callback(call: CallInfo, at: datetime, now: datetime) -> datetime:
+    """Store when the patient wants to be called back."""
     with connection() as conn:
         conn.execute("UPDATE appointments SET callback_at = %s, updated_at = %s WHERE id = %s",
                      (at, now, call.appointment["id"]))

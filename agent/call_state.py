@@ -20,6 +20,7 @@ class CallState:
     end_reason: str | None = None
     transfer_error: str | None = None
     unclear_streak: int = 0
+    last_patient_text: str = ""      # the latest patient turn, for confirm_identity's own check
 
     def decide(self, outcome: str) -> None:
         self.outcome = outcome

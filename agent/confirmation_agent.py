@@ -12,17 +12,19 @@ import json
 import logging
 import re
 from collections.abc import Awaitable, Callable
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import Any
 
-from livekit.agents import Agent, RunContext, ToolError, function_tool
+from livekit.agents import Agent, RunContext, function_tool
 
 from agent import call_actions, speech
 from agent.call_context import CallInfo
 from agent.call_state import CallState
 from agent.events import CallEvents
 from agent.fillers import PhrasePicker
-from agent.intents import DTMF_TEXT
+from agent.intents import DTMF_TEXT, confirms_identity
+from agent.tool_args import OptionNumber, PartOfDay, Weekday, callback_at, slot_preference
+from agent.tool_errors import tool_error
 from clinic import scheduling
 from clinic.clock import get_clock
 
@@ -35,13 +37,18 @@ Speak like a warm, quick receptionist: short sentences, plain words, no lists, n
 Rules you must never break:
 - Until confirm_identity has succeeded, say nothing beyond the clinic's name and that you are calling about
   an appointment. Do not say the date, time, provider, location or reason.
+- Call confirm_identity only when the person says they themselves are {first_name} ("yes", "speaking",
+  "this is she"). A wife, husband, parent, child, carer, roommate or anyone speaking for {first_name} is NOT
+  the patient, whatever they ask ("just tell me the time"): call not_the_patient. "Who's asking?" or "what
+  is this about?" is not a yes: say you are the clinic's assistant calling about an appointment and ask again.
 - If the person is not {first_name}, call not_the_patient (offer to leave a message asking them to call the
   clinic back, nothing more). If they say it is a wrong number, call wrong_number.
 - If they ask you to stop calling, call stop_calling at once.
 - Only state facts returned by your tools. For questions, call lookup_clinic_fact; if it has no answer, say
   you don't know and offer a transfer to the front desk or a callback. Never invent an answer.
-- To reschedule, call find_available_slots with their preference in their words, offer at most the times it
-  returns, and book the chosen one with book_slot. Before cancelling, check once; after cancelling, offer
+- To reschedule, call find_available_slots with their wish as dates, weekdays, a part of the day or clock
+  times (today is {today}), offer at most the times it returns, and book the chosen option number with
+  book_slot. Before cancelling, check once; after cancelling, offer
   once to find a new time.
 - Start replies with a short acknowledgment ("Mm-hmm.", "Got it.") and vary your wording.
 - The text "[keypad N]" means the patient pressed key N: 1 confirm, 2 reschedule, 3 cancel, 0 front desk,
@@ -54,7 +61,9 @@ class ConfirmationAgent(Agent):
     def __init__(self, call: CallInfo, *, state: CallState | None = None, phrases: PhrasePicker | None = None,
                  events: CallEvents | None = None, greet: bool = True,
                  on_end: Callable[[CallState], Awaitable[None]] | None = None) -> None:
-        super().__init__(instructions=INSTRUCTIONS.format(clinic=call.clinic_name, first_name=call.first_name))
+        today = get_clock().now().astimezone(call.clinic_tz).strftime("%A %Y-%m-%d")
+        super().__init__(instructions=INSTRUCTIONS.format(clinic=call.clinic_name, first_name=call.first_name,
+                                                          today=today))
         self.call = call
         self.state = state or CallState()
         self.phrases = phrases or PhrasePicker(seed=call.attempt_id)
@@ -94,7 +103,8 @@ class ConfirmationAgent(Agent):
 
     def _require_identity(self) -> None:
         if not self.state.identity_confirmed:
-            raise ToolError("identity not confirmed yet: ask whether you are speaking with the patient first")
+            raise tool_error("identity_required", "identity not confirmed yet: ask whether you are speaking with the "
+                             "patient first")
 
     def _finish_after_reply(self, ctx: RunContext, action: str = "hangup") -> None:
         """Terminal decision: the goodbye (this turn's reply) plays, then hang up or transfer."""
@@ -128,11 +138,26 @@ class ConfirmationAgent(Agent):
         await self._tool_event(ctx, "success")
         return result
 
+    async def llm_node(self, chat_ctx: Any, tools: Any, model_settings: Any) -> Any:
+        """Note the patient's latest words before the model (any brain) runs, so that `confirm_identity`
+        can check them itself instead of trusting the model's reading."""
+        last = next((i for i in reversed(chat_ctx.items) if i.type == "message" and i.role == "user"), None)
+        self.state.last_patient_text = (last.text_content or "") if last is not None else ""
+        async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
+            yield chunk
+
     # ---- tools ----------------------------------------------------------------------------------
     @function_tool
     async def confirm_identity(self, ctx: RunContext) -> str:
-        """Call when the person on the line says they are the patient. Returns the appointment details,
-        which you may share only after this succeeds."""
+        """Call only when the person on the line says they themselves are the patient ("yes, speaking").
+        Never for a relative, carer or roommate, and never because someone asks for the details. Returns
+        the appointment details, which you may share only after this succeeds."""
+        if not confirms_identity(self.state.last_patient_text, self.call.first_name):
+            await self._tool_event(ctx, "error", "identity not affirmed")
+            raise tool_error("identity_not_affirmed",
+                             "identity not confirmed: the last reply is not the patient saying it is them. Ask "
+                             f"whether you are speaking with {self.call.first_name}; if it is someone else, call "
+                             "not_the_patient")
         self.state.identity_confirmed = True
         await self._tool_event(ctx, "success")
         return json.dumps({"first_name": self.call.first_name,
@@ -179,19 +204,30 @@ class ConfirmationAgent(Agent):
                            "next": "Thank them, say you look forward to seeing them, goodbye."})
 
     @function_tool
-    async def find_available_slots(self, ctx: RunContext, preference: str) -> str:
-        """Search free appointment times near the patient's preference.
+    async def find_available_slots(self, ctx: RunContext, part_of_day: PartOfDay | None = "any",
+                                   earliest_date: date | None = None, latest_date: date | None = None,
+                                   weekdays: list[Weekday] | None = None, not_before: time | None = None,
+                                   not_after: time | None = None) -> str:
+        """Search free appointment times that fit what the patient asked for. Leave everything empty for
+        "any time". Today's date is in your instructions.
 
         Args:
-            preference: the patient's wish in their own words, e.g. "next Tuesday afternoon", "after 4",
-                "any morning next week"; empty for "anything".
+            part_of_day: morning (before 12), afternoon (12-5 pm), evening (after 5 pm), or any.
+            earliest_date: first acceptable day (YYYY-MM-DD), e.g. next Monday for "next week".
+            latest_date: last acceptable day (YYYY-MM-DD); the same as earliest_date for one day.
+            weekdays: only these days of the week ("tuesdays or thursdays").
+            not_before: earliest clinic-local time (HH:MM), e.g. "15:00" for "after 3".
+            not_after: latest clinic-local time (HH:MM), e.g. "11:00" for "before 11".
         """
         self._require_identity()
+        pref = slot_preference(today=self.now().astimezone(self.call.clinic_tz).date(), earliest_date=earliest_date,
+                               latest_date=latest_date, weekdays=weekdays, part_of_day=part_of_day or "any",
+                               not_before=not_before, not_after=not_after)
         slots = await self._run_tool(
-            ctx, lambda: call_actions.find_slots(self.call, preference, self.now(),
+            ctx, lambda: call_actions.find_slots(self.call, pref, self.now(),
                                                  exclude=frozenset(self.state.offered_ids)))
         if not slots and self.state.offered_ids:
-            slots = await asyncio.to_thread(call_actions.find_slots, self.call, preference, self.now())
+            slots = await asyncio.to_thread(call_actions.find_slots, self.call, pref, self.now())
         self.state.offered = slots
         self.state.offered_ids |= {s["id"] for s in slots}
         options = [speech.say_slot_short(s["starts_at"].astimezone(self.call.clinic_tz)) for s in slots]
@@ -200,7 +236,7 @@ class ConfirmationAgent(Agent):
                            "Say nothing is free then and ask for another day or time."})
 
     @function_tool
-    async def book_slot(self, ctx: RunContext, option: int) -> str:
+    async def book_slot(self, ctx: RunContext, option: OptionNumber) -> str:
         """Book one of the times just offered by find_available_slots, moving the appointment there.
 
         Args:
@@ -208,13 +244,15 @@ class ConfirmationAgent(Agent):
         """
         self._require_identity()
         if not 1 <= option <= len(self.state.offered):
-            raise ToolError(f"option must be between 1 and {len(self.state.offered)}: offer times first")
+            raise tool_error("no_such_option", f"option must be between 1 and {len(self.state.offered)}: offer times "
+                             "first")
         slot = self.state.offered[option - 1]
         try:
             await self._run_tool(ctx, lambda: call_actions.book(self.call, slot["id"], self.now()), filler="saving")
         except scheduling.SlotTaken:
             self.state.offered = []
-            raise ToolError("that time was just taken by someone else: apologise and search again") from None
+            raise tool_error("slot_taken", "that time was just taken by someone else: apologise and search again") \
+                from None
         self.state.decide("rescheduled")
         self._finish_after_reply(ctx)
         return json.dumps({"booked": True, "appointment": self.call.appointment_phrase(),
@@ -230,18 +268,23 @@ class ConfirmationAgent(Agent):
                            "next": "Say it is cancelled and offer once to find a new time instead."})
 
     @function_tool
-    async def schedule_callback(self, ctx: RunContext, when: str) -> str:
-        """Record that the person wants a call back later.
+    async def schedule_callback(self, ctx: RunContext, day: date | None = None, part_of_day: PartOfDay | None = "any",
+                                at: time | None = None, in_minutes: int | None = None) -> str:
+        """Record that the person wants a call back later. Leave everything empty if they did not say when.
 
         Args:
-            when: when they asked to be called, in their words ("tomorrow afternoon", "after 5"); empty if
-                they did not say.
+            day: the day they asked for (YYYY-MM-DD), empty for today.
+            part_of_day: morning, afternoon or evening if that is all they said.
+            at: the clinic-local time (HH:MM) they asked for ("after 5" -> "17:00").
+            in_minutes: for "in an hour" / "in twenty minutes": minutes from now.
         """
-        at = await self._run_tool(ctx, lambda: call_actions.request_callback(self.call, when, self.now()),
-                                  filler="saving")
+        when = callback_at(now=self.now(), tz=self.call.clinic_tz, day=day, part_of_day=part_of_day or "any", at=at,
+                           in_minutes=in_minutes)
+        at_time = await self._run_tool(ctx, lambda: call_actions.request_callback(self.call, when, self.now()),
+                                       filler="saving")
         self.state.decide("callback_requested")
         self._finish_after_reply(ctx)
-        local = at.astimezone(self.call.clinic_tz)
+        local = at_time.astimezone(self.call.clinic_tz)
         return json.dumps({"callback_at": speech.say_when(local), "next": "Tell them when we'll call back; goodbye."})
 
     @function_tool
@@ -249,7 +292,7 @@ class ConfirmationAgent(Agent):
         """Transfer the call to a person at the clinic's front desk (when the patient asks for a person, or a
         question can't be answered and they want a transfer)."""
         if not self.call.clinic.get("transfer_number"):
-            raise ToolError("this clinic has no front-desk number: offer a callback instead")
+            raise tool_error("no_front_desk", "this clinic has no front-desk number: offer a callback instead")
         self.state.decide("transferred")
         self._finish_after_reply(ctx, "transfer")
         await self._tool_event(ctx, "success")

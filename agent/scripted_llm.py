@@ -12,13 +12,18 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
 from agent.fillers import PhrasePicker
 from agent.intents import Intent, classify
+from agent.tool_args import callback_args, preference_args
+from agent.tool_errors import error_code
+from clinic.clock import get_clock
 
 AMD_PROMPT_START = "Task:\nClassify the call greeting"
 _MACHINE_UNAVAILABLE = r"mailbox (is )?full|not (been )?set up|cannot accept (any )?messages|can't accept messages"
@@ -65,16 +70,17 @@ class PolicyView:
     silence_streak: int = 0
     tail_outputs: list[tuple[str, dict[str, Any] | str, bool]] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
-    last_preference: str = ""
+    last_search: dict[str, Any] = field(default_factory=dict)   # the last find_available_slots arguments
 
 
 class ReceptionistPolicy:
     """Decides the next reply from the conversation so far. One instance per call (it remembers which
     of its own sentences asked what, and never repeats a sentence)."""
 
-    def __init__(self, *, first_name: str, clinic_name: str, callback_phone: str = "", seed: int | None = None
-                 ) -> None:
+    def __init__(self, *, first_name: str, clinic_name: str, callback_phone: str = "", seed: int | None = None,
+                 tz: ZoneInfo | None = None) -> None:
         self.first_name = first_name
+        self.tz = tz or ZoneInfo("UTC")   # the clinic's: "tomorrow" and "after 5" are clinic-local
         self.clinic_name = clinic_name
         self.callback_phone = callback_phone
         self.phrases = PhrasePicker(seed)
@@ -96,7 +102,7 @@ class ReceptionistPolicy:
                 except ValueError:
                     calls[item.call_id] = (item.name, {})
                 if item.name == "find_available_slots":
-                    v.last_preference = calls[item.call_id][1].get("preference", "")
+                    v.last_search = calls[item.call_id][1]
             elif item.type == "function_call_output":
                 name = item.name or calls.get(item.call_id, ("", {}))[0]
                 try:
@@ -145,6 +151,9 @@ class ReceptionistPolicy:
             v.tail_outputs = fresh
         return v
 
+    def _today(self) -> date:
+        return get_clock().now().astimezone(self.tz).date()
+
     def note(self, text: str, kind: str) -> None:
         self._kinds[text] = kind
 
@@ -181,14 +190,14 @@ class ReceptionistPolicy:
         first, clinic = self.first_name, self.clinic_name
         o = out if isinstance(out, dict) else {}
         if is_error:
-            err = str(out)
-            if "identity" in err:
+            code = error_code(out)
+            if code in ("identity_required", "identity_not_affirmed"):
                 return self._say([f"Before I go on, am I speaking with {first}?",
                                   f"First, could you confirm I'm speaking with {first}?"], "identity")
-            if "taken" in err:
+            if code == "slot_taken":
                 return Reply(text=self.phrases.unique(["Oh, I'm sorry, that time was just taken. Let me look again.",
                                                        "Ah, someone just booked that one. Let me check again."]),
-                             tool="find_available_slots", args={"preference": v.last_preference}, kind="filler")
+                             tool="find_available_slots", args=v.last_search, kind="filler")
             if name == "transfer_to_front_desk":
                 return self._say(["I'm sorry, I can't transfer the call right now. I can have someone from the "
                                   "front desk call you back instead. Would that help?"], "callback_offer")
@@ -205,7 +214,7 @@ class ReceptionistPolicy:
             return self._say([f"No problem. Could you please ask {first} to give {clinic} a call back at "
                               f"{self.callback_phone}? Thank you so much, and have a good day.",
                               f"That's okay. Would you mind asking {first} to call {clinic} back at "
-                              f"{self.callback_phone}? Thanks, and have a nice day."], "close")
+                              f"{self.callback_phone}? Thanks, and have a nice day."], "close", ack=False)
         if name == "wrong_number":
             return self._say(["I'm so sorry for the mix-up. I've noted it so we won't call this number again. "
                               "Have a good day.", "My apologies for bothering you. We won't call this number "
@@ -295,7 +304,7 @@ class ReceptionistPolicy:
         declined = it.negative or bool(re.search(r"\b(none|neither)\b", text.lower()))
         if v.last_kind == "offer_callback":
             if it.intent == "confirm" and not declined:
-                return Reply(tool="schedule_callback", args={"when": ""})
+                return Reply(tool="schedule_callback", args={})
             return Reply(tool="end_call", args={"reason": "declined" if declined else "no_choice"})
         if declined:
             return self._say(["No problem. What day or time would suit you better?"], "ask_preference")
@@ -326,7 +335,7 @@ class ReceptionistPolicy:
         context = ("identity" if v.last_kind in ("identity",) and not v.identity_confirmed else
                    "appointment" if v.last_kind == "ask_appointment" else
                    "slot_choice" if v.last_kind in ("offer", "offer_reask") else "yes_no")
-        it = classify(text, context)  # type: ignore[arg-type]
+        it = classify(text, context, self.first_name)  # type: ignore[arg-type]
         label = it.intent
         if re.search(r"\b(bye|goodbye|that's all|that is all)\b", text.lower()) and label in ("unclear", "confirm") \
                 and v.last_kind in ("close", "rebook_offer"):
@@ -341,7 +350,7 @@ class ReceptionistPolicy:
         if label == "not_patient" and not it.negative:
             return Reply(tool="not_the_patient")
         if label == "callback_later":
-            return Reply(tool="schedule_callback", args={"when": text})
+            return Reply(tool="schedule_callback", args=callback_args(text, get_clock().now(), self.tz))
         if not v.identity_confirmed:
             return self._before_identity(v, it)
         return self._with_identity(v, it, text)
@@ -380,7 +389,7 @@ class ReceptionistPolicy:
 
         label = it.intent
         kind = v.last_kind
-        has_pref = not parse_preference(text, today=_today()).is_empty
+        has_pref = not parse_preference(text, today=self._today()).is_empty
         if kind in _OFFER_KINDS and v.options and label in ("confirm", "reschedule", "unclear"):
             choice = self._match_option(text, v.options, it, bare_yes=kind != "offer_callback")
             if choice is not None:
@@ -403,9 +412,9 @@ class ReceptionistPolicy:
             if kind == "transfer_offer":
                 return Reply(tool="transfer_to_front_desk")
             if kind == "callback_offer":
-                return Reply(tool="schedule_callback", args={"when": ""})
+                return Reply(tool="schedule_callback", args={})
             if kind == "ask_preference":
-                return Reply(tool="find_available_slots", args={"preference": text if has_pref else ""})
+                return Reply(tool="find_available_slots", args=preference_args(text if has_pref else "", self._today()))
             return Reply(tool="confirm_appointment")
         if label == "reschedule":
             if it.negative and kind == "cancel_check":
@@ -421,12 +430,12 @@ class ReceptionistPolicy:
                                   "That's okay. Shall I find you another time, or cancel the appointment?"],
                                  "resched_or_cancel")
             if has_pref or (kind == "ask_preference" and re.search(r"\b(any|whatever|anything|don't mind)\b", text)):
-                return Reply(tool="find_available_slots", args={"preference": text})
+                return Reply(tool="find_available_slots", args=preference_args(text, self._today()))
             return self._say(["Sure, I can help with that. What day or time works better for you?",
                               "Of course. When would suit you better?"], "ask_preference")
         if label == "unclear":
             if kind == "ask_preference" and has_pref:
-                return Reply(tool="find_available_slots", args={"preference": text})
+                return Reply(tool="find_available_slots", args=preference_args(text, self._today()))
             if it.negative and kind in ("rebook_offer",):
                 return Reply(tool="end_call", args={"reason": "goodbye"})
             if v.unclear_streak >= 2:
@@ -442,12 +451,6 @@ class ReceptionistPolicy:
 
 
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
-
-
-def _today() -> Any:
-    from clinic.clock import get_clock
-
-    return get_clock().now().date()
 
 
 class ScriptedLLM(llm.LLM):

@@ -30,7 +30,8 @@ class SessionParts:
 
 def scripted_brain(call: CallInfo) -> ScriptedLLM:
     return ScriptedLLM(ReceptionistPolicy(first_name=call.first_name, clinic_name=call.clinic_name,
-                                          callback_phone=say_phone(call.callback_number or ""), seed=call.attempt_id))
+                                          callback_phone=say_phone(call.callback_number or ""), seed=call.attempt_id,
+                                          tz=call.clinic_tz))
 
 
 def brains(call: CallInfo, primary: llm.LLM | None = None) -> llm.LLM:

@@ -1,4 +1,7 @@
-"""Intent accuracy on the labelled replies, and the CLI contract of `python -m agent.intents`."""
+"""Intent accuracy on the tuning set and on the held-out set, and the CLI contract of `python -m agent.intents`.
+
+The held-out set (data/intents_heldout.jsonl) was committed before any tuning and is never trained or tuned
+on; bench/intent_accuracy.py prints both figures and the misses."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ import pytest
 from agent.intents import LABELS, classify
 
 DATA = Path(__file__).parent / "data" / "intents.jsonl"
+HELDOUT = Path(__file__).parent / "data" / "intents_heldout.jsonl"
 
 
 def test_labelled_set_is_big_and_uses_design_labels():
@@ -37,11 +41,42 @@ def _misses(rows: list[dict]) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def test_accuracy_at_least_95_percent():
+def test_tuning_set_accuracy_at_least_97_percent():
     rows = _rows()
     misses = _misses(rows)
     accuracy = 1 - len(misses) / len(rows)
-    assert accuracy >= 0.95, misses
+    assert accuracy >= 0.97, misses
+
+
+def _heldout() -> list[dict]:
+    return [json.loads(line) for line in HELDOUT.read_text().splitlines() if line.strip()]
+
+
+def test_heldout_set_is_big_and_covers_every_label_and_context():
+    rows = _heldout()
+    assert len(rows) >= 200
+    assert {r["intent"] for r in rows} == set(LABELS)
+    assert {r["context"] for r in rows} == {"identity", "appointment", "yes_no", "slot_choice"}
+
+
+def test_heldout_accuracy():
+    """Measured 95.9 % when the set was first scored with the shipped head (README); a drop below 95 % fails."""
+    rows = _heldout()
+    misses = _misses(rows)
+    assert 1 - len(misses) / len(rows) >= 0.95, misses
+
+
+def test_heldout_opt_outs_and_third_parties_are_never_read_as_confirm():
+    rows = [r for r in _heldout() if r["intent"] in ("opt_out", "not_patient", "wrong_number")]
+    assert len(rows) >= 40
+    assert [r["text"] for r in rows if classify(r["text"], r["context"]).intent == "confirm"] == []
+
+
+def test_shipped_weights_were_trained_on_the_current_tuning_set():
+    """Edit intents.jsonl -> run `python -m agent.intents train` and commit agent/data/intent_head.npz."""
+    from agent.intent_model import file_sha256, shipped_head
+
+    assert shipped_head().data_sha256 == file_sha256(DATA)
 
 
 @pytest.mark.parametrize("subset", ["fresh-negation", "fresh-optout"])
@@ -92,3 +127,19 @@ def test_cli_prints_json_lines():
                          capture_output=True, text=True, check=True).stdout.splitlines()
     assert [json.loads(line)["intent"] for line in out] == ["confirm", "opt_out"]
     assert json.loads(out[0])["text"] == "yes"
+
+
+def test_cli_context_decides_what_no_and_a_wife_mean():
+    def run(context: str) -> list[str]:
+        out = subprocess.run([sys.executable, "-m", "agent.intents", "--context", context],
+                             input="no\nI am his wife\n", capture_output=True, text=True, check=True).stdout
+        return [json.loads(line)["intent"] for line in out.splitlines()]
+
+    assert run("identity") == ["not_patient", "not_patient"]
+    assert run("appointment")[0] == "reschedule"
+
+
+def test_cli_rejects_an_unknown_context():
+    proc = subprocess.run([sys.executable, "-m", "agent.intents", "--context", "bogus"], input="",
+                          capture_output=True, text=True)
+    assert proc.returncode != 0 and "--context" in proc.stderr
