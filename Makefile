@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: help venv services migrate demo test lint bench requirements frontend browsers
+.PHONY: help venv services migrate demo test lint bench requirements frontend browsers containers image
 
 help: ## Show the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-14s %s\n", $$1, $$2}'
@@ -29,7 +29,7 @@ demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
 	$(PY) -m token_server.demo_dashboard
 
-test: migrate frontend browsers ## Set up and run the whole test suite
+test: migrate frontend browsers containers ## Set up and run the whole test suite
 	$(PY) -m ruff check .
 	$(PY) -m pytest
 
@@ -63,3 +63,15 @@ frontend: token_server/static/index.html ## Build the React page the token serve
 
 browsers: ## Install Debian's Chromium for the browser tests (only if /usr/bin/chromium is missing)
 	@test -x /usr/bin/chromium || ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium)
+
+# Without a Docker engine the images are built with buildah and run with podman (tests/deployment/test_containers.py).
+# Installing them may fail off Debian: then the container tests skip and say why.
+CONTAINER_TOOLS := buildah podman runc debootstrap
+containers: ## Install Debian's buildah/podman/runc/debootstrap (only those missing) for the container tests
+	@missing=$$(for t in $(CONTAINER_TOOLS); do command -v $$t >/dev/null || [ -x /usr/sbin/$$t ] || echo $$t; done); \
+	if [ -n "$$missing" ]; then \
+	  ($(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing) \
+	  || echo "warning: could not install $$missing: the container tests will skip"; fi
+
+image: ## Build the service images: docker if an engine runs, else buildah on a cached local Debian base
+	bash deployment/local/build_images.sh
