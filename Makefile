@@ -41,7 +41,9 @@ bench: migrate ## Run every benchmark and print its figure
 
 requirements: ## Regenerate requirements.txt (and the image's runtime subset) from pyproject.toml
 	$(VENV)/bin/uv pip compile -q pyproject.toml --extra dev -o requirements.txt --python $(PY)
-	$(VENV)/bin/uv pip compile -q pyproject.toml -c requirements.txt -o deployment/requirements.txt --python $(PY)
+	# --universal: the image's pins carry markers, so they install right on any Python 3.11.x base (Debian's
+	# 3.11.2 needs async-timeout for redis; the official image's 3.11.latest does not).
+	$(VENV)/bin/uv pip compile -q --universal pyproject.toml -c requirements.txt -o deployment/requirements.txt --python $(PY)
 
 FRONTEND_SRC := $(shell find frontend/src -type f 2>/dev/null) frontend/index.html frontend/vite.config.ts frontend/tsconfig.json
 

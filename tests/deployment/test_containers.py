@@ -44,7 +44,7 @@ from tests.deployment.containers import (
     podman,
     port_in_use,
 )
-from tests.deployment.manifests import DOCKERFILE, parse_command, parse_dockerfile
+from tests.deployment.manifests import DOCKERFILE, HealthCheck, dockerfile_health, parse_dockerfile
 from tests.dialer.conftest import wait_until
 from tests.dialer.factories import appointment
 from tests.dialer.test_dispatch import _midday_zone
@@ -115,16 +115,17 @@ def prefix(redis_url: str) -> Iterator[str]:
 
 def test_every_target_is_built_non_root_with_its_declared_command_and_health_check(images: dict[str, str]) -> None:
     for target, name in images.items():
-        config = inspect_image(name)["Config"]
+        inspected = inspect_image(name)
+        config = inspected["Config"]
         assert config["User"] == "10001:10001", f"{target} runs as {config['User']!r}"
         stage = STAGES[target]
         assert config["Cmd"] == stage.cmd, f"{target}: image CMD {config['Cmd']} != Dockerfile {stage.cmd}"
-        declared = (stage.healthcheck or "NONE").split(" CMD ", 1)
-        health = (config.get("Healthcheck") or {}).get("Test") or ["NONE"]
-        if declared[0].upper() == "NONE":
-            assert health in (["NONE"], []), f"{target} has a health check {health}"
-        else:
-            assert health == ["CMD", *parse_command(declared[1])], f"{target}: health check {health} was dropped"
+        assert sorted(int(p.split("/")[0]) for p in config.get("ExposedPorts") or {}) == sorted(stage.expose)
+        health = inspected.get("Healthcheck") or {}
+        built = None if health.get("Test", ["NONE"]) == ["NONE"] else HealthCheck(
+            test=tuple(health["Test"]), interval=health["Interval"] // 10**9, timeout=health["Timeout"] // 10**9,
+            start_period=health["StartPeriod"] // 10**9, retries=health["Retries"])
+        assert built == dockerfile_health(stage.healthcheck), f"{target}: built health check {health}"
     # The React page is in the token server's static files, owned by root (the app user cannot rewrite it).
     out = podman("run", "--rm", images["token-server"], "sh", "-c",
                  "id -u; stat -c %U token_server/static/index.html; touch token_server/static/x 2>&1 || true").stdout
