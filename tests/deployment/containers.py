@@ -36,11 +36,11 @@ def missing_tools() -> list[str]:
     return [t for t in TOOLS if shutil.which(t) is None and not Path("/usr/sbin", t).exists()]
 
 
-def build_images(log: Path, targets: Sequence[str] = TARGETS) -> float:
+def build_images(log: Path, targets: Sequence[str] = TARGETS, script: Path = BUILD) -> float:
     """Build (or find cached) every target with buildah; returns the seconds it took."""
     started = time.monotonic()
     with log.open("wb") as out:
-        proc = subprocess.run(["bash", str(BUILD), *targets], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
+        proc = subprocess.run(["bash", str(script), *targets], cwd=ROOT, stdout=out, stderr=subprocess.STDOUT,
                               env={**os.environ, "BUILDER": "buildah"}, timeout=3600)
     if proc.returncode != 0:
         raise AssertionError(f"image build failed (exit {proc.returncode}); last lines of {log}:\n" + tail(log))
@@ -122,14 +122,17 @@ def containers() -> Iterator[Callable[..., Container]]:
     """start(target, env, command=None): a detached container on the host network; all removed after."""
     started: list[Container] = []
 
-    def start(target: str, env: dict[str, str], command: Sequence[str] = (), name: str | None = None) -> Container:
+    def start(target: str, env: dict[str, str], command: Sequence[str] = (), name: str | None = None,
+              image_name: str | None = None) -> Container:
+        """`target`: a Dockerfile target (image clinic-dialer:<target>-local), or any image as `image_name`."""
+        image_name = image_name or image(target)
         name = name or f"cd-test-{target}-{uuid.uuid4().hex[:8]}"
         args = ["run", "-d", "--name", name, "--network", "host"]
         for key, value in env.items():
             args += ["-e", f"{key}={value}"]
         t0 = time.monotonic()
-        podman(*args, image(target), *command, timeout=300)
-        c = Container(name, image(target), time.monotonic() - t0)
+        podman(*args, image_name, *command, timeout=300)
+        c = Container(name, image_name, time.monotonic() - t0)
         started.append(c)
         return c
 
