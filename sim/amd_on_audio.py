@@ -80,9 +80,10 @@ def _call_for_amd() -> CallInfo:
 
 
 async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: Any = None,
-                     max_seconds: float = 30.0, late_beep_within: float = 2.0) -> AudioVerdict:
+                     max_seconds: float = 30.0, late_beep_within: float = 2.0, tones: bool = True) -> AudioVerdict:
     """The agent's AMD verdict (with tones) for one recorded greeting. `late_beep_within`: after a
-    `human` verdict keep listening this long for a mailbox beep (0 = AMD and tones at verdict time)."""
+    `human` verdict keep listening this long for a mailbox beep (0 = AMD and tones at verdict time).
+    `tones=False`: LiveKit's AMD alone, as the worker runs it today."""
     from agent.worker import AMD_for
 
     samples, rate = read_wav(str(path))
@@ -94,14 +95,14 @@ async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: An
                                          turn_detection=turn_detection))
     session.input.audio = WavLine(samples, rate, max_seconds=max_seconds)
     await session.start(_Listener())
-    tap = install_tone_tap(session)
+    tap = install_tone_tap(session) if tones else None
     started = time.perf_counter()
     try:
         async with AMD_for(session) as amd:
             verdict = await asyncio.wait_for(decide(session, amd, tap), timeout=max_seconds + 5)
         seconds = time.perf_counter() - started
         category, reason = verdict.category, verdict.reason
-        if category == "human" and late_beep_within and await late_beep(tap, late_beep_within):
+        if category == "human" and tap and late_beep_within and await late_beep(tap, late_beep_within):
             category, reason = "machine-vm", "late_beep"    # the worker interrupts its greeting here
     finally:
         await session.aclose()
