@@ -11,6 +11,7 @@ every frame through untouched, and runs `agent.tones.ToneTracker` on it. When th
 
 Wiring in the worker (around the existing AMD):
     tap = install_tone_tap(session)             # after session.start(...)
+    ... dial; once answered: tap.reset()        # ringback / early media are not the greeting
     verdict = await decide(session, amd, tap)   # instead of amd.execute()
     # human: greet, and if `await late_beep(tap, 2.0)` -> interrupt and leave the voicemail instead
 """
@@ -50,6 +51,13 @@ class ToneTap(io.AudioInput):
             self.sit.set()
         return frame
 
+    def reset(self) -> None:
+        """Forget what was heard so far: call when the far end answers, so ringback and the carrier's
+        early media before the answer are not taken for the greeting's tones."""
+        self.tracker = None
+        self.beep.clear()
+        self.sit.clear()
+
     @property
     def beep_heard(self) -> bool:
         return self.beep.is_set()
@@ -59,8 +67,11 @@ class ToneTap(io.AudioInput):
         return self.sit.is_set()
 
 
-def install_tone_tap(session: Any) -> ToneTap:
-    """Put a `ToneTap` in front of the session's current audio input (call after `session.start`)."""
+def install_tone_tap(session: Any) -> ToneTap | None:
+    """Put a `ToneTap` in front of the session's current audio input (call after `session.start`);
+    None when the session has no audio input (text mode)."""
+    if session.input.audio is None:
+        return None
     tap = ToneTap(session.input.audio)
     session.input.audio = tap
     return tap

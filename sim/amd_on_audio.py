@@ -102,7 +102,7 @@ async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: An
             verdict = await asyncio.wait_for(decide(session, amd, tap), timeout=max_seconds + 5)
         seconds = time.perf_counter() - started
         category, reason = verdict.category, verdict.reason
-        if category == "human" and tap and late_beep_within and await late_beep(tap, late_beep_within):
+        if category == "human" and tap is not None and late_beep_within and await late_beep(tap, late_beep_within):
             category, reason = "machine-vm", "late_beep"    # the worker interrupts its greeting here
     finally:
         await session.aclose()
