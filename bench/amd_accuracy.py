@@ -55,7 +55,8 @@ def _start_server() -> tuple[subprocess.Popen[bytes], str]:
     raise RuntimeError("speech server did not start")
 
 
-async def run_items(items: list[Item], speech_url: str, *, concurrency: int, tones: bool) -> list[dict[str, object]]:
+async def run_items(items: list[Item], speech_url: str, *, concurrency: int, tones: bool,
+                    detection_options: dict[str, float] | None = None) -> list[dict[str, object]]:
     from livekit.plugins import silero
 
     from agent.speech_backends import local_speech_parts
@@ -72,7 +73,7 @@ async def run_items(items: list[Item], speech_url: str, *, concurrency: int, ton
         async with sem:
             try:
                 v = await amd_on_wav(item.path, stt=parts.stt, vad=vad, tones=tones,
-                                     late_beep_within=2.0 if tones else 0.0)
+                                     late_beep_within=2.0 if tones else 0.0, detection_options=detection_options)
                 row = {"category": v.category, "reason": v.reason, "amd_category": v.amd_category,
                        "seconds": round(v.seconds, 2), "transcript": v.transcript}
             except Exception as exc:   # one broken item must not lose the run's figures
@@ -128,6 +129,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--limit", type=int, default=0, help="items per kind and split (0 = all)")
     p.add_argument("--concurrency", type=int, default=4, help="greetings played at once (default %(default)s)")
     p.add_argument("--no-tones", action="store_true", help="LiveKit's AMD alone (no beep/SIT detection)")
+    p.add_argument("--human-silence", type=float, help="AMD human_silence_threshold to try (LiveKit default 0.5 s)")
     p.add_argument("--speech-url", help="use a running speech server (…/v1) instead of starting one")
     p.add_argument("--rows", type=Path, help="also write every item's verdict (with transcripts) to this JSON file")
     p.add_argument("--json", action="store_true")
@@ -149,13 +151,16 @@ def main(argv: list[str] | None = None) -> int:
         server, url = _start_server()
     try:
         started = time.perf_counter()
-        rows = asyncio.run(run_items(items, url, concurrency=args.concurrency, tones=not args.no_tones))
+        opts = {"human_silence_threshold": args.human_silence} if args.human_silence is not None else None
+        rows = asyncio.run(run_items(items, url, concurrency=args.concurrency, tones=not args.no_tones,
+                                     detection_options=opts))
     finally:
         if server is not None:
             server.terminate()
             server.wait(timeout=20)
     summary = summarise(rows)
-    summary["mode"] = "amd" if args.no_tones else "amd+tones"
+    summary["mode"] = ("amd" if args.no_tones else "amd+tones") + (
+        f", human_silence_threshold {args.human_silence}s" if args.human_silence is not None else "")
     summary["wall_seconds"] = round(time.perf_counter() - started, 1)
     if args.rows:
         args.rows.write_text(json.dumps(rows, indent=1))

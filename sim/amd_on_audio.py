@@ -80,10 +80,12 @@ def _call_for_amd() -> CallInfo:
 
 
 async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: Any = None,
-                     max_seconds: float = 30.0, late_beep_within: float = 2.0, tones: bool = True) -> AudioVerdict:
+                     max_seconds: float = 30.0, late_beep_within: float = 2.0, tones: bool = True,
+                     detection_options: dict[str, float] | None = None) -> AudioVerdict:
     """The agent's AMD verdict (with tones) for one recorded greeting. `late_beep_within`: after a
     `human` verdict keep listening this long for a mailbox beep (0 = AMD and tones at verdict time).
-    `tones=False`: LiveKit's AMD alone, as the worker runs it today."""
+    `tones=False`: LiveKit's AMD alone. `detection_options`: AMD timing overrides to try (the worker's
+    `AMD_for` defaults otherwise)."""
     from agent.worker import AMD_for
 
     samples, rate = read_wav(str(path))
@@ -98,7 +100,7 @@ async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: An
     tap = install_tone_tap(session) if tones else None
     started = time.perf_counter()
     try:
-        async with AMD_for(session) as amd:
+        async with AMD_for(session, **({"detection_options": detection_options} if detection_options else {})) as amd:
             verdict = await asyncio.wait_for(decide(session, amd, tap), timeout=max_seconds + 5)
         seconds = time.perf_counter() - started
         category, reason = verdict.category, verdict.reason
