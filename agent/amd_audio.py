@@ -9,11 +9,13 @@ every frame through untouched, and runs `agent.tones.ToneTracker` on it. When th
   mailbox, not Dana);
 - otherwise AMD's verdict stands.
 
-Wiring in the worker (around the existing AMD):
+Used by `agent.room_transport.RoomTransport` (sip calls):
     tap = install_tone_tap(session)             # after session.start(...)
-    ... dial; once answered: tap.reset()        # ringback / early media are not the greeting
+    amd = phone_amd(session)                    # entered before dialing
+    ... once answered: tap.reset()              # ringback / early media are not the greeting
     verdict = await decide(session, amd, tap)   # instead of amd.execute()
-    # human: greet, and if `await late_beep(tap, 2.0)` -> interrupt and leave the voicemail instead
+Not wired yet: for a `human` verdict, `await late_beep(tap, 2.0)` while the greeting plays -> interrupt
+and leave the voicemail instead (bench/amd_accuracy.py measures it).
 """
 
 from __future__ import annotations
@@ -27,7 +29,15 @@ from livekit import rtc
 from livekit.agents.voice import io
 from livekit.agents.voice.amd import AMD
 
+from agent import dialing
 from agent.tones import ToneTracker
+
+
+def phone_amd(session: Any, **options: Any) -> AMD:
+    """LiveKit's AMD as a phone call runs it: listening to the dialed participant, waiting for a machine
+    greeting to finish before the voicemail starts. `options`: AMD keyword overrides (experiments)."""
+    return AMD(session, participant_identity=dialing.PATIENT_IDENTITY, wait_until_finished=True,
+               suppress_compatibility_warning=True, **options)
 
 
 class ToneTap(io.AudioInput):

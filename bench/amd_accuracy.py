@@ -5,7 +5,7 @@
 
 Each greeting is played at real time into the agent's real AMD path (sim/amd_on_audio.py: AgentSession
 from the session factory, local STT through `openai.STT`, Silero VAD, the v1-mini turn detector, the
-scripted classifier, the worker's `AMD_for`, and the tone tap). A speech server is started on a free
+scripted classifier, the phone call's `phone_amd`, and the tone tap). A speech server is started on a free
 loopback port unless `--speech-url` is given. Expected categories: voicemail (with or without beep) ->
 machine-vm, person -> human, IVR -> machine-ivr, carrier message -> machine-unavailable. "machine vs
 person" counts only whether the call was treated as a machine (voicemail / hang up) or a person (talk)."""

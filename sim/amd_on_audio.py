@@ -3,9 +3,9 @@
 The far end is a WAV played at real time (20 ms frames, then silence, as an answered line stays open)
 into an `AgentSession` built by `agent.session_factory.build_session` with the production audio parts:
 the given STT (the local speech server through `openai.STT`), Silero VAD, the local v1-mini turn
-detector and the scripted brain (which answers AMD's classifier prompt offline). AMD is the worker's
-own (`agent.worker.AMD_for`), with the tone tap of `agent.amd_audio`. Only the transport differs from a
-call: frames come from a file instead of a LiveKit room."""
+detector and the scripted brain (which answers AMD's classifier prompt offline). AMD is the phone
+call's (`agent.amd_audio.phone_amd`, as `RoomTransport` builds it) with the same tone tap and `decide`.
+Only the transport differs from a call: frames come from a file instead of a LiveKit room."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ from livekit import rtc
 from livekit.agents import Agent, StopResponse, llm
 from livekit.agents.voice import io
 
-from agent.amd_audio import decide, install_tone_tap, late_beep
+from agent.amd_audio import decide, install_tone_tap, late_beep, phone_amd
 from agent.call_context import CallInfo
 from agent.session_factory import SessionParts, build_session, scripted_brain
 from sim.phone_audio import read_wav
@@ -85,9 +85,7 @@ async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: An
     """The agent's AMD verdict (with tones) for one recorded greeting. `late_beep_within`: after a
     `human` verdict keep listening this long for a mailbox beep (0 = AMD and tones at verdict time).
     `tones=False`: LiveKit's AMD alone. `detection_options`: AMD timing overrides to try (the worker's
-    `AMD_for` defaults otherwise)."""
-    from agent.worker import AMD_for
-
+    `phone_amd` defaults otherwise)."""
     samples, rate = read_wav(str(path))
     if turn_detection is None:
         from livekit.agents.inference import TurnDetector
@@ -100,7 +98,7 @@ async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: An
     tap = install_tone_tap(session) if tones else None
     started = time.perf_counter()
     try:
-        async with AMD_for(session, **({"detection_options": detection_options} if detection_options else {})) as amd:
+        async with phone_amd(session, **({"detection_options": detection_options} if detection_options else {})) as amd:
             verdict = await asyncio.wait_for(decide(session, amd, tap), timeout=max_seconds + 5)
         seconds = time.perf_counter() - started
         category, reason = verdict.category, verdict.reason
