@@ -88,7 +88,8 @@ def test_the_image_requirements_alone_run_every_service(tmp_path: Path) -> None:
     overridden = ("sentence-transformers",)
     problems = [line for line in check.stdout.splitlines() if " requires " in line
                 and not any(f"`{name}" in line.split(" requires ", 1)[1] for name in overridden)]
-    assert check.returncode == 0 or not problems, f"the pinned runtime set is inconsistent: {check.stdout}{check.stderr}"
+    assert check.returncode == 0 or not problems, \
+        f"the pinned runtime set is inconsistent: {check.stdout}{check.stderr}"
     code = ("import clinic.migrate, dialer.cli, dialer.celery_app, dialer.tasks, agent.worker, token_server.app;"
             "token_server.app.create_app(); print('ok')")
     env = {"PYTHONPATH": str(ROOT), "PATH": "/usr/bin:/bin"}
