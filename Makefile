@@ -27,7 +27,7 @@ migrate: services ## Create the database and apply migrations
 
 demo: migrate frontend ## Set up and run the demo night end to end
 	$(PY) -m sim.demo
-	$(PY) -m token_server.demo_dashboard
+	$(PY) -m sim.demo_dashboard
 
 test: migrate frontend browsers voices livekit containers ## Set up and run the whole test suite
 	$(PY) -m ruff check .
