@@ -241,6 +241,17 @@ class RealCallStack:
             time.sleep(0.3)
         raise RuntimeError(f"agent worker did not register within {timeout:.0f}s; see {self.log_path('agent')}")
 
+    def registrations(self) -> int:
+        """How many times the agent worker has registered with the server (it re-registers after a restart)."""
+        return self.log_path("agent").read_text(errors="replace").count("registered worker")
+
+    def wait_for_registrations(self, count: int, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.registrations() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"agent worker did not re-register within {timeout:.0f}s")
+            time.sleep(0.3)
+
     def _ensure_speech_server(self) -> None:
         if _answers(self.speech_url + "/health"):
             return
