@@ -11,7 +11,7 @@ import { CallView } from "./Dashboard";
 // Staff must hear within 5 s what is wrong: LiveKit (no room) or the agent (nobody joined the room).
 const CONNECT_TIMEOUT_MS = 5000;
 const AGENT_WARN_MS = 5000;
-const AGENT_GIVE_UP_MS = 30000;
+const AGENT_GIVE_UP_MS = 20000;
 const EVENTS_TOPIC = "call-events";   // agent/events.py
 const AGENT_STATE = "lk.agent.state"; // set by livekit-agents: initializing | listening | thinking | speaking
 
@@ -33,7 +33,10 @@ function Meter({ who, track }: { who: string; track: LocalAudioTrack | RemoteAud
   const peak = useRef(0);
   useEffect(() => {
     if (!track) { setLevel(0); return; }
-    const { calculateVolume, cleanup } = createAudioAnalyser(track, { cloneTrack: track instanceof LocalAudioTrack });
+    // livekit-client's default dB window (-100..-80) makes a decoder's comfort noise read as full volume.
+    const { calculateVolume, cleanup } = createAudioAnalyser(track, {
+      cloneTrack: track instanceof LocalAudioTrack, minDecibels: -85, maxDecibels: -25,
+    });
     const t = setInterval(() => {
       const v = calculateVolume();
       peak.current = Math.max(peak.current, v);
@@ -41,7 +44,7 @@ function Meter({ who, track }: { who: string; track: LocalAudioTrack | RemoteAud
     }, 100);
     return () => { clearInterval(t); void cleanup(); };
   }, [track]);
-  const share = Math.min(100, Math.round(level * 300));
+  const share = Math.min(100, Math.round(level * 200));
   return (
     <div className="meter-row" data-testid={`meter-${who}`} data-peak={peak.current.toFixed(3)}>
       <span className="meter-label">{who === "you" ? "You" : "Agent"}</span>
@@ -288,7 +291,7 @@ export function TestCall() {
               {!tools.length && <li className="muted">No tool called yet.</li>}
             </ol>
             {summary && (
-              <div data-testid="final-outcome">
+              <div className="final-outcome" data-testid="final-outcome">
                 <h4>Outcome: <span className={`pill o-${summary.outcome}`}>{label(summary.outcome)}</span></h4>
                 <p>{summary.summary}</p>
                 {summary.cost_usd != null && <p className="muted">cost {money(summary.cost_usd)}</p>}
