@@ -14,7 +14,7 @@ from livekit.agents.voice.amd import AMD
 from livekit.agents.voice.background_audio import AudioConfig, BackgroundAudioPlayer, BuiltinAudioClip
 from livekit.agents.voice.room_io import RoomOptions
 
-from agent import dialing
+from agent import call_flow, dialing
 from agent.call_context import CallInfo
 from agent.call_driver import CallMode, MachineVerdict
 from agent.call_record import CallRecord
@@ -92,6 +92,9 @@ class RoomTransport:
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING, volume=0.6),
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING2, volume=0.5)])
         await background.start(room=self.ctx.room, agent_session=session)
+        if self.mode == "web":
+            # The tester is on the line from the start: the call view's duration and timeline count from here.
+            await call_flow.mark(record.call.attempt_id, "in_call")
 
     def amd(self, session: AgentSession[Any], call: CallInfo) -> contextlib.AbstractAsyncContextManager[Any]:
         # waits for a machine greeting to finish (its beep) before the voicemail starts

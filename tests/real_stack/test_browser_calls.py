@@ -159,6 +159,7 @@ def test_tester_confirms_by_voice(web_stack: RealCallStack, clinic_key: Any, ser
     row = _attempt(web_stack, attempt_id)
     assert row["outcome"] == "confirmed" and row["appointment_status"] == "confirmed", row["transcript"]
     assert row["is_test"] and row["mode"] == "web"
+    assert row["answered_at"] is not None and row["duration_seconds"] > 5
     # A test call is never one of the clinic's figures.
     day = row["planned_at"].astimezone(ZoneInfo(clinic["timezone"])).date().isoformat()
     assert _dashboard_calls(server, key, day) == 0
@@ -191,6 +192,22 @@ def test_tester_reschedules_a_copy_by_voice(web_stack: RealCallStack, clinic_key
         free_after = conn.execute("SELECT count(*) AS n FROM slots WHERE appointment_id IS NULL").fetchone()["n"]
     assert after == {"status": "pending", "starts_at": real_appt["starts_at"]}
     assert free_after == free_before
+
+
+def test_hang_up_ends_the_call_and_the_outcome_is_stored(web_stack: RealCallStack, clinic_key: Any, server: str,
+                                                        tmp_path: Path) -> None:
+    _, key = clinic_key
+    wav = tester_voice.write(tmp_path / "silent.wav", ["pause 30"], ARTIFACTS / ".voice-cache")
+    with chromium_page([f"--use-file-for-fake-audio-capture={wav}"]) as page:
+        attempt_id = _start(page, server, key)
+        page.get_by_test_id("live-transcript").locator("li.turn.agent").first.wait_for(timeout=60000)
+        page.get_by_test_id("hang-up").click()
+        page.get_by_test_id("call-status").filter(has_text="Call ended.").wait_for(timeout=5000)
+        page.get_by_test_id("call-view").wait_for(timeout=30000)
+        assert "hung up" in page.get_by_test_id("final-outcome").inner_text().lower()
+        assert page.get_by_test_id("start-call").is_enabled()
+    row = _attempt(web_stack, attempt_id)
+    assert row["outcome"] == "hung_up"
 
 
 def test_the_page_says_when_the_agent_does_not_answer(web_stack: RealCallStack, clinic_key: Any,
