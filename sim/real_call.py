@@ -108,6 +108,10 @@ class RealCallStack:
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
     with_token_server: bool = False    # on the port LiveKit's webhooks go to (livekit.yaml), when it is free
+    # The browser test call needs neither the phone network nor the dialer: the tester joins the room from
+    # the page and LiveKit dispatches the agent (the token's RoomConfiguration).
+    phone_network: bool = True
+    processes: tuple[str, ...] = ("agent", "celery")
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     phone: Any = None
     _phone_cm: Any = None
@@ -166,17 +170,19 @@ class RealCallStack:
         self.endpoints = livekit_stack.start()
         self._ensure_speech_server()
         self.start_clock()
-        from sim.sip_phone.process import running_phone
+        if self.phone_network:
+            from sim.sip_phone.process import running_phone
 
-        self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
-                                       json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
-                                       front_desk=list(self.front_desk), extra=list(self.phone_options))
-        self.phone = self._phone_cm.__enter__()
-        self.start_process("agent")
-        self.start_process("celery")
+            self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
+                                           json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
+                                           front_desk=list(self.front_desk), extra=list(self.phone_options))
+            self.phone = self._phone_cm.__enter__()
+        for name in self.processes:
+            self.start_process(name)
         if self.with_token_server and self._webhook_port_free():
             self.start_process("token_server")
-        self.wait_for_agent()
+        if "agent" in self.processes:
+            self.wait_for_agent()
 
     def _webhook_port(self) -> int:
         assert self.endpoints is not None
