@@ -91,6 +91,7 @@ class ReceptionistPolicy:
         v = PolicyView(first_name=self.first_name)
         items = list(chat_ctx.items)
         calls: dict[str, tuple[str, dict[str, Any]]] = {}
+        last_ok_tool: tuple[str, dict[str, Any] | str] | None = None
         last_user_idx = -1
         for i, item in enumerate(items):
             if item.type == "message" and item.role == "user":
@@ -116,6 +117,8 @@ class ReceptionistPolicy:
                         v.appointment = out["appointment"]
                     if name == "find_available_slots" and not item.is_error:
                         v.options = [o["time"] for o in out.get("options", [])]
+                if not item.is_error:
+                    last_ok_tool = (name, out)
                 if (i > last_user_idx and last_user_idx >= 0) or (last_user_idx < 0 and i >= 0):
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
@@ -124,8 +127,8 @@ class ReceptionistPolicy:
                 kind = self._kinds.get(item.text_content or "")
                 if kind == "filler":
                     continue
-                if kind is None:
-                    kind = "identity" if not v.identity_confirmed else "ask_appointment"
+                if kind is None:   # said by another brain (the model before a fallback): read the tools
+                    kind = _kind_from_tools(last_ok_tool, v)
                 v.last_kind = kind
                 if kind == "clarify":
                     v.unclear_streak += 1
@@ -451,6 +454,19 @@ class ReceptionistPolicy:
 
 
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
+
+
+def _kind_from_tools(last_ok_tool: tuple[str, dict[str, Any] | str] | None, v: PolicyView) -> str:
+    """What an assistant turn this policy did not write was most likely asking, from the last tool result
+    before it (a model spoke before the fallback): times on offer after a search with options, a new time
+    after a cancellation, the appointment question after identity."""
+    name, out = last_ok_tool or ("", "")
+    o = out if isinstance(out, dict) else {}
+    if name == "find_available_slots":
+        return "offer" if o.get("options") else "ask_preference"
+    if name == "cancel_appointment":
+        return "rebook_offer"
+    return "ask_appointment" if v.identity_confirmed else "identity"
 
 
 class ScriptedLLM(llm.LLM):
