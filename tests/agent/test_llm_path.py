@@ -9,6 +9,9 @@ the patient has for the agent's next words (transcript timestamps) stays under 1
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from collections.abc import Callable, Iterator
 from datetime import date
 from typing import Any
@@ -32,12 +35,10 @@ def endpoint() -> Iterator[LocalLLM]:
     server.stop()
 
 
-def _use(monkeypatch: pytest.MonkeyPatch, server: LocalLLM, *, timeout: float | None = None) -> None:
+def _use(monkeypatch: pytest.MonkeyPatch, server: LocalLLM) -> None:
     """Point the production settings at the stand-in (any key works: it is not checked)."""
     monkeypatch.setenv("OPENAI_BASE_URL", server.url)
     monkeypatch.setenv("OPENAI_API_KEY", "sk-local-stand-in")
-    if timeout is not None:
-        monkeypatch.setenv("AGENT_LLM_TIMEOUT_SECONDS", str(timeout))
     get_settings.cache_clear()
 
 
@@ -145,6 +146,24 @@ def test_guard_refuses_a_model_that_confirms_a_relative(world, run_call, endpoin
         assert detail not in said
 
 
+def test_converse_with_the_llm_brain(tmp_path, db_url, endpoint):
+    """`python -m agent converse --brain llm` with the settings pointing at the stand-in."""
+    f = tmp_path / "patient.txt"
+    f.write_text("yes, this is Ana\nI'd like to reschedule, any afternoon next week\nthe first one\n")
+    env = {**os.environ, "DATABASE_URL": db_url, "OPENAI_BASE_URL": endpoint.url, "OPENAI_API_KEY": "sk-local"}
+    proc = subprocess.run([sys.executable, "-m", "agent", "converse", str(f), "--first-name", "Ana", "--brain", "llm",
+                           "--json"], capture_output=True, text=True, timeout=120, env=env)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout)
+    calls = out["tool_calls"]
+    assert [c["name"] for c in calls] == ["confirm_identity", "find_available_slots", "book_slot"]
+    search = calls[1]["arguments"]
+    assert search["part_of_day"] == "afternoon"
+    assert date.fromisoformat(search["earliest_date"]).weekday() == 0      # next week starts on a Monday
+    assert calls[2]["arguments"] == {"option": 1}
+    assert out["outcome"] == "rescheduled"
+
+
 # ---- the FallbackAdapter switch mid-call ---------------------------------------------------------------------
 
 
@@ -191,9 +210,12 @@ def test_endpoint_erroring_while_times_are_on_offer(world, run_call, conn, monke
 
 
 def test_endpoint_slower_than_the_timeout(world, run_call, conn, monkeypatch, own_endpoint):
-    # The first token takes 5 s; AGENT_LLM_TIMEOUT_SECONDS=1.0 bounds the wait before the script answers.
+    # The first token takes 5 s; the production AGENT_LLM_TIMEOUT_SECONDS (1.0) bounds the wait before the
+    # script answers. (At the old 4.0 the patient heard 4.05 s of silence: bench/llm_path.py --timeout 4.)
     server = own_endpoint("--fault", "slow", "--fault-after", "2", "--slow-seconds", "5")
-    _use(monkeypatch, server, timeout=1.0)
+    monkeypatch.delenv("AGENT_LLM_TIMEOUT_SECONDS", raising=False)
+    _use(monkeypatch, server)
+    assert get_settings().agent_llm_timeout_seconds == 1.0
     result = run_call(ScriptedFarEnd(["yes, speaking", "yes I'll be there"]), brain=brains)
     assert [n for n, _ in tool_calls(result)] == ["confirm_identity", "confirm_appointment"]
     assert result.outcome == "confirmed"
