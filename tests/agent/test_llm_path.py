@@ -209,6 +209,23 @@ def test_endpoint_erroring_while_times_are_on_offer(world, run_call, conn, monke
     assert max(silences(result)) < MAX_SILENCE, silences(result)
 
 
+def test_a_yes_to_the_model_s_own_question_is_not_taken_as_confirming(world, run_call, conn, monkeypatch,
+                                                                     own_endpoint):
+    # The model asks "just to be sure, you want to cancel?" (a turn with no tool), then fails. The script cannot
+    # know that question (it reads no sentence), so the patient's "yes please" must not confirm the
+    # appointment: it asks a question of its own, and the cancellation goes through.
+    server = own_endpoint("--fault", "http_500", "--fault-after", "3")
+    _use(monkeypatch, server)
+    result = run_call(ScriptedFarEnd(["yes, speaking", "I need to cancel", "yes please", "I want to cancel it",
+                                      "yes"]), brain=brains)
+    names = [n for n, _ in tool_calls(result)]
+    assert "confirm_appointment" not in names
+    assert names == ["confirm_identity", "cancel_appointment"]
+    assert result.outcome == "cancelled"
+    assert appointment(conn, world["appointment"]["id"])["status"] == "cancelled"
+    assert max(silences(result)) < MAX_SILENCE, silences(result)
+
+
 def test_endpoint_slower_than_the_timeout(world, run_call, conn, monkeypatch, own_endpoint):
     # The first token takes 5 s; the production AGENT_LLM_TIMEOUT_SECONDS (1.0) bounds the wait before the
     # script answers. (At the old 4.0 the patient heard 4.05 s of silence: bench/llm_path.py --timeout 4.)
