@@ -284,27 +284,6 @@ class ReceptionistPolicy:
                              ack=False)
         return self._say([self.reprompt(v)], v.last_kind)
 
-    def _match_option(self, text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
-        if intent.choice and intent.choice <= len(options):
-            return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
-        t = text.lower()
-        hits = []
-        for i, opt in enumerate(options, start=1):
-            o = opt.lower()
-            day = o.split()[0]
-            hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
-            day_hit = day in t
-            hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
-            if day_hit and hour_hit:
-                return i
-            if day_hit or hour_hit:
-                hits.append(i)
-        if len(hits) == 1:
-            return hits[0]
-        if bare_yes and len(options) == 1 and intent.intent == "confirm":
-            return 1
-        return None
-
     def _offer_follow_up(self, v: PolicyView, it: Intent, text: str) -> Reply:
         """The patient answered times on offer without picking one ("okay", "hmm", "no"). Progressive, never
         an endless "which one?": re-ask once naming the options briefly, then offer a callback from the front
@@ -406,7 +385,7 @@ class ReceptionistPolicy:
                               "can also press 1 to confirm, 2 to reschedule, or 3 to cancel."], "ask_appointment",
                              ack=False)
         if kind in _OFFER_KINDS and v.options and label in ("confirm", "reschedule", "unclear"):
-            choice = self._match_option(text, v.options, it, bare_yes=kind != "offer_callback")
+            choice = match_option(text, v.options, it, bare_yes=kind != "offer_callback")
             if choice is not None:
                 return Reply(tool="book_slot", args={"option": choice})
             if not it.dtmf and not has_pref:
@@ -466,6 +445,30 @@ class ReceptionistPolicy:
 
 
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
+
+
+def match_option(text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
+    """Which offered time (1-based) the patient picked: "the second one", "the last", or a day and/or hour
+    that names exactly one option; a plain yes picks the only option when `bare_yes`. None: no pick."""
+    if intent.choice and intent.choice <= len(options):
+        return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
+    t = text.lower()
+    hits = []
+    for i, opt in enumerate(options, start=1):
+        o = opt.lower()
+        day = o.split()[0]
+        hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
+        day_hit = day in t
+        hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
+        if day_hit and hour_hit:
+            return i
+        if day_hit or hour_hit:
+            hits.append(i)
+    if len(hits) == 1:
+        return hits[0]
+    if bare_yes and len(options) == 1 and intent.intent == "confirm":
+        return 1
+    return None
 
 
 class ScriptedLLM(llm.LLM):

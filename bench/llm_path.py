@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
 import os
 import statistics
 import sys
@@ -23,10 +22,8 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from agent.session_factory import brains
-from clinic import db
-from clinic.clock import FixedClock, get_clock, set_clock
 from clinic.settings import get_settings
-from sim.converse import LinesFarEnd, _call_time, create_throwaway
+from sim.converse import run_lines, throwaway_call
 from sim.local_llm import start_local_llm
 
 LINES = ["yes, speaking", "I can't make it, could I come Thursday afternoon instead?", "the second one"]
@@ -48,30 +45,12 @@ def _gaps(transcript: list[dict[str, Any]]) -> list[float]:
     return out
 
 
-async def _one_call(url: str) -> tuple[str, list[float], float]:
-    from agent.sim_mode import run_sim_job
-    from sim.livekit_standin import ANSWER, ScriptedPhoneNetwork, start_standin
-
-    set_clock(FixedClock(_call_time()))
-    conn = db.connect()
-    world = create_throwaway(conn, "Maria", get_clock().now())
-    standin = start_standin(phone_network=ScriptedPhoneNetwork({}, default=ANSWER), ring_scale=0)
-    try:
-        aid = world["attempt"]["id"]
-        result = await run_sim_job(f"call-{aid}", json.dumps({"attempt_id": aid}),
-                                   lambda _p: LinesFarEnd(list(LINES)), standin.url, standin.api_key,
-                                   standin.api_secret, brain=brains)
-        assert result is not None
+async def _one_call() -> tuple[str, list[float], float]:
+    async with throwaway_call("Maria") as (world, standin):
+        result = await run_lines(world, standin, LINES, brains)
         turns = [e for e in result.transcript if e["role"] == "patient" and not e.get("greeting")]
         whole = (result.transcript[-1]["t"] - turns[0]["t"]) / max(len(turns), 1)
         return result.outcome, _gaps(result.transcript), whole
-    finally:
-        standin.stop()
-        conn.rollback()
-        conn.execute("DELETE FROM clinics WHERE id = %s", (world["clinic"]["id"],))
-        conn.commit()
-        conn.close()
-        set_clock(None)
 
 
 def main() -> int:
@@ -85,7 +64,7 @@ def main() -> int:
         os.environ["OPENAI_BASE_URL"] = server.url
         get_settings.cache_clear()
         try:
-            outcome, gaps, per_turn = asyncio.run(_one_call(server.url))
+            outcome, gaps, per_turn = asyncio.run(_one_call())
         finally:
             server.stop()
         print(f"{name:26s} outcome={outcome:12s} longest silence {max(gaps):.3f} s  "

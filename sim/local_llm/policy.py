@@ -26,6 +26,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from agent.intents import Intent, classify
+from agent.scripted_llm import match_option
 from agent.tool_args import callback_args, preference_args
 from clinic.scheduling import parse_preference
 
@@ -218,7 +219,7 @@ class Policy:
         has_pref = not parse_preference(text, today=conv.today).is_empty
         search = ToolCall("find_available_slots", preference_args(text, conv.today))
         if stage == "offer":
-            choice = _choose(text, options, it)
+            choice = match_option(text, options, it, bare_yes=not it.negative)
             if choice is not None:
                 return Completion("", ToolCall("book_slot", {"option": choice})), stage
             if has_pref:
@@ -287,26 +288,3 @@ def _stage_after_tool(stage: Stage, name: str, out: Any, error: bool, options: l
     if name in TERMINAL_TOOLS:
         return "closing", options
     return stage, options
-
-
-def _choose(text: str, options: list[str], it: Intent) -> int | None:
-    """Which offered option the patient picked: "the second one", or a day/hour that names exactly one."""
-    if it.choice and it.choice <= len(options):
-        return len(options) if it.choice == 3 and "last" in text.lower() else it.choice
-    t = text.lower()
-    hits: list[int] = []
-    for i, opt in enumerate(options, start=1):
-        o = opt.lower()
-        day = o.split()[0] if o else ""
-        hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
-        day_hit = bool(day) and day in t
-        hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
-        if day_hit and hour_hit:
-            return i
-        if day_hit or hour_hit:
-            hits.append(i)
-    if len(hits) == 1:
-        return hits[0]
-    if len(options) == 1 and it.intent == "confirm" and not it.negative:
-        return 1
-    return None
