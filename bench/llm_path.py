@@ -45,12 +45,22 @@ def _gaps(transcript: list[dict[str, Any]]) -> list[float]:
     return out
 
 
-async def _one_call() -> tuple[str, list[float], float]:
+def _turn_times(transcript: list[dict[str, Any]]) -> list[float]:
+    """Per patient turn: seconds until the agent's last entry (words or tool call) before the next turn."""
+    out = []
+    for i, e in enumerate(transcript):
+        if e["role"] == "patient" and not e.get("greeting"):
+            rest = transcript[i + 1:]
+            end = next((j for j, x in enumerate(rest) if x["role"] == "patient"), len(rest))
+            if end:
+                out.append(rest[end - 1]["t"] - e["t"])
+    return out
+
+
+async def _one_call() -> tuple[str, list[float], list[float]]:
     async with throwaway_call("Maria") as (world, standin):
         result = await run_lines(world, standin, LINES, brains)
-        turns = [e for e in result.transcript if e["role"] == "patient" and not e.get("greeting")]
-        whole = (result.transcript[-1]["t"] - turns[0]["t"]) / max(len(turns), 1)
-        return result.outcome, _gaps(result.transcript), whole
+        return result.outcome, _gaps(result.transcript), _turn_times(result.transcript)
 
 
 def main() -> int:
@@ -67,9 +77,9 @@ def main() -> int:
             outcome, gaps, per_turn = asyncio.run(_one_call())
         finally:
             server.stop()
-        print(f"{name:26s} outcome={outcome:12s} longest silence {max(gaps):.3f} s  "
-              f"mean silence {statistics.mean(gaps):.3f} s  whole turn {per_turn:.3f} s  "
-              f"(timeout {args.timeout} s)")
+        print(f"{name:24s} outcome={outcome:12s} longest silence {max(gaps):.3f} s  "
+              f"mean silence {statistics.mean(gaps):.3f} s  whole turn mean {statistics.mean(per_turn):.3f} s "
+              f"max {max(per_turn):.3f} s  (timeout {args.timeout} s)")
     return 0
 
 
