@@ -11,6 +11,7 @@ Faults on demand, for the fallback tests (`POST /control/fault`, or the CLI flag
 - `http_500`: the request is answered `500` with an OpenAI error body;
 - `slow`: response headers at once, then `seconds` of nothing before the first chunk;
 - `kill`: the process exits on the spot (`os._exit`) while the request is open, as a crashed server does;
+- `kill_mid_stream`: the process exits after the first content chunk of a streamed reply has gone out;
 - `none`: back to normal.
 `after` lets that many requests through first; `times` limits how many requests the fault hits.
 `GET /control/requests` lists what was asked and answered (for tests); `GET /health` says it is up."""
@@ -31,8 +32,8 @@ from aiohttp import web
 from sim.local_llm.policy import Completion, Policy, read_request
 
 log = logging.getLogger("sim.local_llm")
-FaultMode = Literal["none", "http_500", "slow", "kill"]
-FAULT_MODES: tuple[str, ...] = ("none", "http_500", "slow", "kill")
+FaultMode = Literal["none", "http_500", "slow", "kill", "kill_mid_stream"]
+FAULT_MODES: tuple[str, ...] = ("none", "http_500", "slow", "kill", "kill_mid_stream")
 MODEL = "local-stand-in"
 
 
@@ -175,6 +176,10 @@ def build_app(state: ServerState) -> web.Application:
                                 with_usage_field=include_usage))
         for piece in _fragments(completion.text, 12) if completion.text else []:
             await resp.write(_chunk(cid, created, {"content": piece}, with_usage_field=include_usage))
+            if fault is not None and fault.mode == "kill_mid_stream":
+                await resp.drain()
+                log.warning("fault: killing the process mid-stream")
+                os._exit(17)
         if completion.tool_call:
             await resp.write(_chunk(cid, created, {"tool_calls": [{"index": 0, "id": call_id, "type": "function",
                                                                    "function": {"name": completion.tool_call.name,

@@ -195,6 +195,21 @@ def test_endpoint_killed_mid_call(world, run_call, conn, monkeypatch, own_endpoi
     assert max(silences(result)) < MAX_SILENCE, silences(result)
 
 
+def test_endpoint_killed_while_streaming_a_reply(world, run_call, conn, monkeypatch, own_endpoint):
+    # The third request ("I can't make it" -> the model's "Sure. What day...") dies after its first words
+    # went out: the turn is redone by the script (brains() sets retry_on_chunk_sent; without it this call
+    # ended `failed`), and the call still ends rescheduled. The patient hears the cut-off words, then the
+    # script's reply ("Sure. What d... Sure, I can help with that. What day or time works better for you?").
+    server = own_endpoint("--fault", "kill_mid_stream", "--fault-after", "2")
+    _use(monkeypatch, server)
+    result = run_call(ScriptedFarEnd(["yes, speaking", "I can't make it", "Thursday afternoon", "the second one"]),
+                      brain=brains)
+    assert server.proc.poll() is not None
+    assert [n for n, _ in tool_calls(result)] == ["confirm_identity", "find_available_slots", "book_slot"]
+    assert result.outcome == "rescheduled"
+    assert max(silences(result)) < MAX_SILENCE, silences(result)
+
+
 def test_endpoint_erroring_while_times_are_on_offer(world, run_call, conn, monkeypatch, own_endpoint):
     # The model confirmed identity and offered times (4 requests); then it answers 500. The script must see
     # that times are on offer (from the tool result, not from the model's sentence) and book the choice.
