@@ -30,6 +30,7 @@ LINES = ["yes, speaking", "I can't make it, could I come Thursday afternoon inst
 CASES: list[tuple[str, list[str]]] = [
     ("llm only", []),
     ("killed mid-call", ["--fault", "kill", "--fault-after", "2"]),
+    ("killed mid-stream", ["--fault", "kill_mid_stream", "--fault-after", "1"]),
     ("http 500 mid-call", ["--fault", "http_500", "--fault-after", "2"]),
     ("slow first token (5 s)", ["--fault", "slow", "--fault-after", "2", "--slow-seconds", "5"]),
 ]
