@@ -241,6 +241,23 @@ def test_a_yes_to_the_model_s_own_question_is_not_taken_as_confirming(world, run
     assert max(silences(result)) < MAX_SILENCE, silences(result)
 
 
+def test_the_model_takes_over_again_once_it_recovers(world, run_call, conn, monkeypatch, own_endpoint):
+    # One 500 on the third request: the script answers that turn, FallbackAdapter's recovery probe (in the
+    # background) finds the endpoint well again, and the model carries on from the script's turns (it reads
+    # the tool results, not the script's sentences): here it books the option the patient picked.
+    server = own_endpoint("--fault", "http_500", "--fault-after", "2")
+    server.set_fault("http_500", after=2, times=1)
+    _use(monkeypatch, server)
+    result = run_call(ScriptedFarEnd(["yes, speaking", "I can't make it", "Thursday afternoon", "the second one"]),
+                      brain=brains)
+    served = server.requests()
+    failed_at = next(i for i, r in enumerate(served) if r["fault"] == "http_500")
+    later = [r for r in served[failed_at + 1:] if r["tool_call"] is not None]
+    assert "book_slot" in [r["tool_call"]["name"] for r in later]           # the model again, not the script
+    assert [n for n, _ in tool_calls(result)] == ["confirm_identity", "find_available_slots", "book_slot"]
+    assert result.outcome == "rescheduled"
+
+
 def test_endpoint_slower_than_the_timeout(world, run_call, conn, monkeypatch, own_endpoint):
     # The first token takes 5 s; the production AGENT_LLM_TIMEOUT_SECONDS (1.0) bounds the wait before the
     # script answers. (At the old 4.0 the patient heard 4.05 s of silence: bench/llm_path.py --timeout 4.)
