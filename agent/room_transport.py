@@ -10,11 +10,11 @@ from typing import Any
 
 from livekit import api, rtc
 from livekit.agents import AgentSession, JobContext
-from livekit.agents.voice.amd import AMD
 from livekit.agents.voice.background_audio import AudioConfig, BackgroundAudioPlayer, BuiltinAudioClip
 from livekit.agents.voice.room_io import RoomOptions
 
 from agent import dialing
+from agent.amd_audio import ToneTap, decide, install_tone_tap, phone_amd
 from agent.call_context import CallInfo
 from agent.call_driver import CallMode, MachineVerdict
 from agent.call_record import CallRecord
@@ -52,6 +52,8 @@ class RoomTransport:
         self._closed = asyncio.Event()
         self._room_deleted = False
         self._max_seconds = 900.0
+        self._session: AgentSession[Any] | None = None
+        self._tap: ToneTap | None = None
 
     def session_parts(self, call: CallInfo) -> SessionParts:
         self.mode = "web" if call.mode == "web" else "sip"
@@ -88,6 +90,9 @@ class RoomTransport:
         if patient is not None:
             options.participant_identity = patient
         await session.start(agent, room=self.ctx.room, room_options=options)
+        self._session = session
+        # beep / carrier tones beside AMD's transcript (agent.amd_audio); a phone call only
+        self._tap = install_tone_tap(session) if self.mode == "sip" else None
         background = BackgroundAudioPlayer(thinking_sound=[
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING, volume=0.6),
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING2, volume=0.5)])
@@ -95,13 +100,15 @@ class RoomTransport:
 
     def amd(self, session: AgentSession[Any], call: CallInfo) -> contextlib.AbstractAsyncContextManager[Any]:
         # waits for a machine greeting to finish (its beep) before the voicemail starts
-        return AMD(session, participant_identity=dialing.PATIENT_IDENTITY, wait_until_finished=True,
-                   suppress_compatibility_warning=True)
+        return phone_amd(session)
 
     async def detect_machine(self, amd: Any, record: CallRecord) -> MachineVerdict:
-        verdict = await amd.execute()
-        log.debug("amd reason: %s", verdict.reason)   # may quote the greeting: names, never at INFO
-        return MachineVerdict(is_machine=verdict.is_machine, category=verdict.category.value)
+        if self._tap is not None:
+            self._tap.reset()   # the far end just answered: ringback and early media are not the greeting
+        verdict = await decide(self._session, amd, self._tap)
+        # may quote the greeting: names, never at INFO
+        log.debug("amd: %s (%s, AMD alone: %s)", verdict.category, verdict.reason, verdict.amd_category)
+        return MachineVerdict(is_machine=verdict.is_machine, category=verdict.category)
 
     async def converse(self, session: AgentSession[Any], agent: ConfirmationAgent, state: CallState) -> bool:
         session.say(agent.greeting(), allow_interruptions=True)

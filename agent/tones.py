@@ -24,6 +24,7 @@ TONAL_SHARE = 0.6           # share of the frame's in-band energy in the peak's 
 BEEP_LOW_HZ, BEEP_HIGH_HZ = 800.0, 2000.0
 BEEP_MIN_SECONDS = 0.15
 SIT_HZ = (913.8, 1370.6, 1776.7)
+SIT_GAP = 0.15              # seconds between SIT tones at most
 
 
 @dataclass(frozen=True)
@@ -72,7 +73,7 @@ def is_sit(tone: Tone) -> bool:
 def _sit_pairs(tones: list[Tone]) -> list[tuple[int, int]]:
     """Index pairs of SIT-shaped tones back to back (< 150 ms apart) with a rising frequency."""
     return [(i, i + 1) for i, (a, b) in enumerate(itertools.pairwise(tones))
-            if is_sit(a) and is_sit(b) and b.hz > a.hz * 1.1 and b.start - a.end < 0.15]
+            if is_sit(a) and is_sit(b) and b.hz > a.hz * 1.1 and b.start - a.end < SIT_GAP]
 
 
 def has_sit(tones: list[Tone]) -> bool:
@@ -80,12 +81,20 @@ def has_sit(tones: list[Tone]) -> bool:
     return bool(_sit_pairs(tones))
 
 
-def beeps(tones: list[Tone]) -> list[Tone]:
+def beeps(tones: list[Tone], *, now: float | None = None, sounding_since: float | None = None) -> list[Tone]:
     """Tones that are a voicemail beep: 800-2000 Hz, at least 150 ms, and not part of a SIT sequence
-    (a lone 1400 Hz beep is shaped like the second SIT tone; only the rising sequence tells them apart)."""
+    (a lone 1400 Hz beep is shaped like a SIT tone; only the rising sequence tells them apart). While
+    streaming, `now` is the audio position and `sounding_since` the start of a tone still sounding: a
+    SIT-shaped tone that ended less than 150 ms ago, or that another tone followed at once, may be the
+    first of three, so it is not a beep yet."""
     in_sit = {i for pair in _sit_pairs(tones) for i in pair}
+
+    def maybe_sit(t: Tone) -> bool:
+        return is_sit(t) and ((now is not None and now - t.end < SIT_GAP)
+                              or (sounding_since is not None and abs(sounding_since - t.end) < SIT_GAP))
+
     return [t for i, t in enumerate(tones) if i not in in_sit and BEEP_LOW_HZ <= t.hz <= BEEP_HIGH_HZ
-            and t.seconds >= BEEP_MIN_SECONDS]
+            and t.seconds >= BEEP_MIN_SECONDS and not maybe_sit(t)]
 
 
 class ToneTracker:
@@ -114,7 +123,7 @@ class ToneTracker:
 
     def finish(self) -> list[Tone]:
         """Close a tone still sounding at the end of the audio; returns all tones."""
-        self._close()
+        self._close(self._frame)
         self._run_start, self._run_freqs = None, []
         return self.tones
 
@@ -126,20 +135,22 @@ class ToneTracker:
             if abs(hz - current) <= max(40.0, 0.04 * current):
                 self._run_freqs.append(hz)
                 return
-        self._close()
+        self._close(i)
         self._run_start, self._run_freqs = (i, [hz]) if hz is not None else (None, [])
 
-    def _close(self) -> None:
+    def _close(self, end_frame: int) -> None:
+        """End the current run before frame `end_frame`; keep it if long enough."""
         if self._run_start is None:
             return
-        length = (self._frame - self._run_start) * FRAME_SECONDS
+        length = (end_frame - self._run_start) * FRAME_SECONDS
         if length >= self.min_seconds:
             start = self._run_start * FRAME_SECONDS
             self.tones.append(Tone(start, start + length, float(np.median(self._run_freqs))))
 
     @property
     def beeps(self) -> list[Tone]:
-        return beeps(self.tones)
+        sounding = self._run_start * FRAME_SECONDS if self._run_start is not None else None
+        return beeps(self.tones, now=self._frame * FRAME_SECONDS, sounding_since=sounding)
 
     @property
     def sit(self) -> bool:

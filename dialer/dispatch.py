@@ -114,7 +114,10 @@ atexit.register(_session.close)  # close the HTTP session cleanly (no "unclosed 
 async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check_existing: bool) -> str:
     agent_name = get_settings().agent_name
     try:
-        if check_existing:
+        # A dispatch lives in its room: no room, no earlier dispatch. Asked about a room that does not exist,
+        # the real LiveKit server answers ListDispatch with 503 "no response from servers", which would read
+        # as an outage and fail the attempt after the retries (found by the container crash test).
+        if check_existing and (await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))).rooms:
             for d in await lk.agent_dispatch.list_dispatch(room):
                 if d.agent_name == agent_name and d.metadata == metadata:
                     return d.id

@@ -145,6 +145,21 @@ def start(timeout: float = 60.0) -> Endpoints:
     return ep
 
 
+def kill(name: str) -> bool:
+    """SIGKILL the `server` or `sip` process (a crash, for the fault tests); `start()` brings it back."""
+    pid = _pid(name)
+    if pid is None:
+        return False
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    for _ in range(50):
+        if _pid(name) is None:
+            break
+        time.sleep(0.1)
+    (RUN / f"{name}.pid").unlink(missing_ok=True)
+    return True
+
+
 def stop() -> list[str]:
     stopped = []
     for name in ("sip", "server"):

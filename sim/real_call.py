@@ -107,6 +107,7 @@ class RealCallStack:
     name: str = field(default_factory=lambda: f"real-{secrets.token_hex(3)}")
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
+    with_token_server: bool = False    # on the port LiveKit's webhooks go to (livekit.yaml), when it is free
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     phone: Any = None
     _phone_cm: Any = None
@@ -143,6 +144,7 @@ class RealCallStack:
             "AGENT_HTTP_HOST": "127.0.0.1", "AGENT_HTTP_PORT": "0",
             "DIALER_QUEUE": self.queue, "DIALER_PACING_PREFIX": f"{self.name}:pace:", "DIALER_CALL_MODE": "sip",
             "DIALER_CLOCK": "sim", SIM_CLOCK_KEY_ENV: self.clock_key,
+            "TOKEN_SERVER_HOST": "127.0.0.1", "TOKEN_SERVER_PORT": str(self._webhook_port()),
             "SPEECH_BACKEND": "local", "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1",
         })
         return env
@@ -172,7 +174,26 @@ class RealCallStack:
         self.phone = self._phone_cm.__enter__()
         self.start_process("agent")
         self.start_process("celery")
+        if self.with_token_server and self._webhook_port_free():
+            self.start_process("token_server")
         self.wait_for_agent()
+
+    def _webhook_port(self) -> int:
+        assert self.endpoints is not None
+        from urllib.parse import urlparse
+
+        return urlparse(self.endpoints.webhook_urls[0]).port or 80
+
+    def _webhook_port_free(self) -> bool:
+        import socket
+
+        with socket.socket() as s:
+            return s.connect_ex(("127.0.0.1", self._webhook_port())) != 0
+
+    @property
+    def webhooks_received(self) -> bool:
+        """Whether this stack's token server is the one LiveKit's webhooks reach."""
+        return "token_server" in self.procs
 
     def start_clock(self) -> None:
         clock = SharedSimClock(self.redis_url, self.clock_key)
@@ -183,6 +204,7 @@ class RealCallStack:
         py = sys.executable
         return {
             "agent": [py, "-m", "agent", "start"],
+            "token_server": [py, "-m", "token_server"],
             "celery": [py, "-m", "celery", "-A", "dialer.celery_app", "worker", "-Q", self.queue, "-c", "1",
                        "--pool=prefork", "-l", "INFO", "--without-gossip", "--without-mingle",
                        "--without-heartbeat", "-n", f"{self.name}@%h"],
@@ -218,6 +240,17 @@ class RealCallStack:
                 return
             time.sleep(0.3)
         raise RuntimeError(f"agent worker did not register within {timeout:.0f}s; see {self.log_path('agent')}")
+
+    def registrations(self) -> int:
+        """How many times the agent worker has registered with the server (it re-registers after a restart)."""
+        return self.log_path("agent").read_text(errors="replace").count("registered worker")
+
+    def wait_for_registrations(self, count: int, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.registrations() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"agent worker did not re-register within {timeout:.0f}s")
+            time.sleep(0.3)
 
     def _ensure_speech_server(self) -> None:
         if _answers(self.speech_url + "/health"):

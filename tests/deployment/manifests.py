@@ -28,6 +28,7 @@ class Stage:
     base: str
     healthcheck: str | None = None
     cmd: list[str] = field(default_factory=list)
+    expose: list[int] = field(default_factory=list)
 
 
 def parse_dockerfile(text: str) -> dict[str, Stage]:
@@ -50,12 +51,67 @@ def parse_dockerfile(text: str) -> dict[str, Stage]:
             current.healthcheck = rest.strip()
         elif current is not None and word == "CMD":
             current.cmd = parse_command(rest.strip())
+        elif current is not None and word == "EXPOSE":
+            current.expose += [int(p.split("/")[0]) for p in rest.split()]
     for stage in stages.values():  # a stage built FROM another inherits what it does not set
         parent = stages.get(stage.base)
         if parent is not None:
             stage.cmd = stage.cmd or parent.cmd
             stage.healthcheck = stage.healthcheck or parent.healthcheck
+            stage.expose = stage.expose or parent.expose
     return stages
+
+
+@dataclass(frozen=True)
+class HealthCheck:
+    """A health check as Docker, compose and ECS all spell it: the command and its timings in seconds."""
+    test: tuple[str, ...]
+    interval: int = 30
+    timeout: int = 30
+    start_period: int = 0
+    retries: int = 3
+
+
+def seconds(value: str | int) -> int:
+    """`30s`, `1m30s`, `2m` or a number of seconds."""
+    if isinstance(value, int):
+        return value
+    total, number = 0, ""
+    for ch in value.strip():
+        if ch.isdigit():
+            number += ch
+        else:
+            total += int(number) * {"s": 1, "m": 60, "h": 3600}[ch]
+            number = ""
+    return total + (int(number) if number else 0)
+
+
+def dockerfile_health(instruction: str | None) -> HealthCheck | None:
+    """`--interval=30s ... CMD ["python", ...]` (a Dockerfile HEALTHCHECK) -> HealthCheck; NONE/absent -> None."""
+    if not instruction or instruction.strip().upper() == "NONE":
+        return None
+    options, _, command = instruction.partition(" CMD ")
+    opts = dict(o.lstrip("-").split("=", 1) for o in options.split())
+    return HealthCheck(test=("CMD", *parse_command(command)), interval=seconds(opts.get("interval", "30s")),
+                       timeout=seconds(opts.get("timeout", "30s")),
+                       start_period=seconds(opts.get("start-period", "0s")), retries=int(opts.get("retries", 3)))
+
+
+def ecs_health(spec: dict[str, Any] | None) -> HealthCheck | None:
+    if not spec:
+        return None
+    return HealthCheck(test=tuple(spec["Command"]), interval=spec.get("Interval", 30), timeout=spec.get("Timeout", 5),
+                       start_period=spec.get("StartPeriod", 0), retries=spec.get("Retries", 3))
+
+
+def compose_health(spec: dict[str, Any] | None) -> HealthCheck | None:
+    if not spec or spec.get("disable"):
+        return None
+    test = spec["test"]
+    test = ["CMD-SHELL", test] if isinstance(test, str) else test
+    return HealthCheck(test=tuple(test), interval=seconds(spec.get("interval", "30s")),
+                       timeout=seconds(spec.get("timeout", "30s")),
+                       start_period=seconds(spec.get("start_period", "0s")), retries=int(spec.get("retries", 3)))
 
 
 def parse_command(text: str | list[str]) -> list[str]:

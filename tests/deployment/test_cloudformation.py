@@ -85,7 +85,9 @@ def test_every_task_runs_an_existing_stage_and_entry_point() -> None:
 
 
 def services_running(command_word: str) -> list[str]:
-    tasks = {n for n in resources(APP, "AWS::ECS::TaskDefinition") if command_word in container(n).get("Command", [])}
+    # The word may sit inside a shell command (beat: sh -c "exec celery ... beat ...").
+    tasks = {n for n in resources(APP, "AWS::ECS::TaskDefinition")
+             if command_word in " ".join(container(n).get("Command", [])).split()}
     return [n for n, s in resources(APP, "AWS::ECS::Service").items()
             if s["Properties"]["TaskDefinition"].get("Ref") in tasks]
 

@@ -90,3 +90,26 @@ def test_production_compose_takes_keys_only_from_the_env_file() -> None:
         names = environment if isinstance(environment, dict) else [e.split("=")[0] for e in environment]
         leaked = [n for n in names if SECRET_NAME.search(n)]
         assert not leaked, f"docker-compose.prod.yml:{name} sets {leaked} inline; put them in .env.prod"
+
+
+def _pin(script: Path, name: str) -> str | None:
+    import re
+
+    m = re.search(rf"^{name}=(v[0-9.]+)", script.read_text(), re.MULTILINE) if script.exists() else None
+    return m.group(1) if m else None
+
+
+def test_selfhosted_livekit_images_are_pinned_to_the_versions_built_here() -> None:
+    services = load(ROOT / "docker-compose.yml")["services"]
+    server_tag = services["livekit"]["image"].split(":", 1)[1]
+    sip_tag = services["sip"]["image"].split(":", 1)[1]
+    local_build = DEPLOYMENT / "livekit" / "build_images.sh"
+    # The compose default, the local image build (from .livekit/bin) and the binaries' build agree.
+    assert server_tag == "${LIVEKIT_SERVER_TAG:-v1.13.5}" and _pin(local_build, "SERVER_TAG") == "v1.13.5"
+    assert sip_tag == "${LIVEKIT_SIP_TAG:-v1.8.0}" and _pin(local_build, "SIP_TAG") == "v1.8.0"
+    binaries = ROOT / "scripts" / "build_livekit.sh"
+    if binaries.exists():
+        assert _pin(binaries, "SERVER_VERSION") == "v1.13.5" and _pin(binaries, "SIP_VERSION") == "v1.8.0"
+    for name in ("server", "sip"):
+        dockerfile = DEPLOYMENT / "livekit" / f"{name}.Dockerfile"
+        assert "ENTRYPOINT" in dockerfile.read_text(), f"{dockerfile.name} must keep the official entry point"

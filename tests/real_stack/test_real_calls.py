@@ -55,6 +55,16 @@ def test_unanswered_calls_end_with_the_sip_code(stack: RealCallStack, clinic: di
     assert report.phone_record is not None, "the phone network never saw the INVITE"
     assert report.phone_record["persona"] == persona
     assert report.appointment_status == "pending"   # the retry policy tries again later
+    if persona == "busy" and stack.webhooks_received:
+        # LiveKit's own signed webhooks for this call's room reached the token server and were verified there
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            with stack.connect() as conn:
+                seen = {r["event"] for r in conn.execute("SELECT event FROM livekit_webhooks").fetchall()}
+            if "room_started" in seen:
+                break
+            time.sleep(0.5)
+        assert "room_started" in seen, seen
 
 
 def test_voicemail_is_detected_on_audio_and_the_message_has_no_details(stack: RealCallStack,

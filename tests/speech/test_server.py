@@ -87,3 +87,13 @@ def test_backend_setting_chooses_the_plugins() -> None:
     assert isinstance(local.stt, openai.STT) and not local.stt.capabilities.streaming
     assert local.tts._opts.response_format == "pcm"
     assert local.tts.provider == "127.0.0.1:9"
+
+
+def test_cli_refuses_zero_workers_naming_the_flag(capsys: pytest.CaptureFixture[str]) -> None:
+    from speech_server.__main__ import parse_args
+
+    with pytest.raises(SystemExit) as exit_:
+        parse_args(["--stt-workers", "0"])
+    assert exit_.value.code != 0
+    assert "--stt-workers" in capsys.readouterr().err
+    assert parse_args(["--port", "8123"]).port == 8123

@@ -1,0 +1,31 @@
+"""A handful of corpus greetings, played at real time through the agent's AMD path on audio."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from livekit.plugins import silero
+
+from agent.speech_backends import local_speech_parts
+from clinic.settings import Settings
+from sim.amd_corpus import make_item
+from sim.amd_on_audio import amd_on_wav
+
+# (kind, index): a person saying "Hello?" and waiting; a name-only greeting that only its beep gives away;
+# a long voicemail greeting and beep; an IVR menu; a carrier intercept that opens with SIT tones.
+CASES = [("human", 0), ("vm_beep", 7), ("vm_beep", 0), ("ivr", 0), ("carrier", 0)]
+
+
+async def test_greetings_get_the_verdict_a_receptionist_would_give(speech_server_url: str, tmp_path: Path) -> None:
+    items = [make_item(kind, index, tmp_path) for kind, index in CASES]   # type: ignore[arg-type]
+    parts = local_speech_parts(Settings(speech_backend="local", local_speech_url=speech_server_url))
+    vad = silero.VAD.load()
+    verdicts = await asyncio.gather(*(amd_on_wav(i.path, stt=parts.stt, vad=vad) for i in items))
+    got = {i.id: (v.category, v.reason) for i, v in zip(items, verdicts, strict=True)}
+    assert {i.id: got[i.id][0] for i in items} == {i.id: i.expected for i in items}, got
+    assert got["vm_beep-007"][1] == "late_beep"     # AMD alone says human; the beep after it corrects it
+    assert got["carrier-000"][1] == "sit_tones"
+    person = verdicts[0]
+    assert person.seconds < 3.0, "a person who said hello must not wait long for the agent"
+    await parts.tts.aclose()
