@@ -12,11 +12,13 @@ from __future__ import annotations
 import asyncio
 import json
 import re
+import secrets
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,7 @@ from celery import Celery
 from clinic.migrate import MIGRATIONS_DIR
 from clinic.settings import get_settings
 from dialer import planner
+from sim.real_call import CallReport, RealCallStack, persona_number, ready_clinic
 from tests.deployment.containers import (
     LIVEKIT_KEY,
     LIVEKIT_SECRET,
@@ -48,6 +51,7 @@ from tests.deployment.manifests import DOCKERFILE, HealthCheck, dockerfile_healt
 from tests.dialer.conftest import wait_until
 from tests.dialer.factories import appointment
 from tests.dialer.test_dispatch import _midday_zone
+from tests.real_stack.test_real_calls import seconds_of, transcribe
 
 pytestmark = [
     pytest.mark.containers,
@@ -270,6 +274,99 @@ def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice
 
 
 # ------------------------------------------------------------------------------------------------ selfhosted
+
+# ------------------------------------------------------------------------------------------------ a real call
+
+# What RealCallStack sets for its host processes that the containers need too: the stack's namespace (agent name,
+# Celery queue, pacing keys, simulated clock), the shared LiveKit server, the local speech backend.
+_STACK_KEYS = ("DATABASE_URL", "REDIS_URL", "LIVEKIT_", "AGENT_NAME", "AGENT_MAX_JOBS", "AGENT_IDLE_PROCESSES",
+               "DIALER_", "SPEECH_BACKEND")
+
+
+def _stack_env(stack: RealCallStack) -> dict[str, str]:
+    return {k: v for k, v in stack.env().items() if k.startswith(_STACK_KEYS)}
+
+
+@pytest.fixture
+def phone_stack(db_url: str, tmp_path: Path) -> Iterator[RealCallStack]:
+    """RealCallStack's pieces without its host processes: the shared LiveKit server and SIP service, the host's
+    local speech server, the SIP phone network and the simulated clock. The agent and Celery worker are the
+    containers the test starts. Attempt ids start somewhere of their own (rooms are `call-<id>` on the shared
+    server), as tests/real_stack does."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("SELECT setval('call_attempts_id_seq', %s)", (secrets.randbelow(10**9) + 10**6,))
+    with RealCallStack(database_url=db_url, workdir=tmp_path / "stack", processes=(), phone_port=None,
+                       personas={persona_number(p): p for p in CALL_PERSONAS},
+                       phone_options=("--ring-timeout", "12", "--answer-after", "0.5", "--max-call", "60")) as stack:
+        yield stack
+
+
+CALL_PERSONAS = ("voicemail", "keypad_opt_out", "busy")
+
+
+def test_a_call_dispatched_by_the_worker_container_is_made_by_the_agent_container_over_sip(
+        images: dict[str, str], phone_stack: RealCallStack, prefix: str, run: Callable[..., Container]) -> None:
+    """The production chain with both services in their images: the attempt's dispatch task runs in the
+    dialer-worker container (CreateDispatch on the real LiveKit server), the agent container takes the job,
+    dials through LiveKit SIP and the clinic's trunk to the SIP phone network, holds the conversation with local
+    speech (the host's speech server) and writes the outcome to Postgres."""
+    stack = phone_stack
+    with stack.connect() as c:
+        clinic = ready_clinic(c, "containers")
+    clinic, _ = stack.ensure_trunk(clinic)
+    url = stack.env()["LIVEKIT_URL"]
+    shared = _stack_env(stack)
+    health_port = free_port()
+    t0 = time.monotonic()
+    agent = run("agent", {**app_env("agent", stack.database_url, prefix, url), **shared,
+                          "AGENT_HTTP_HOST": "127.0.0.1", "AGENT_HTTP_PORT": str(health_port),
+                          "HEALTHCHECK_URL": f"http://127.0.0.1:{health_port}/"})
+    worker = run("dialer-worker", {**app_env("dialer-worker", stack.database_url, prefix, url), **shared})
+    agent.wait_healthy(240)
+    worker.wait_healthy(180)
+    wait_until(lambda: "registered worker" in agent.logs(400), 90, "the agent container to register with LiveKit")
+    FIGURES["call_containers_ready_seconds"] = round(time.monotonic() - t0, 1)
+
+    def call(persona: str) -> CallReport:
+        try:
+            report = stack.place_call(clinic, persona, timeout=240)
+        except Exception:
+            raise AssertionError(f"agent:\n{agent.logs(200)}\nworker:\n{worker.logs(100)}") from None
+        assert report.phone_record is not None and report.phone_record["persona"] == persona, report.as_json()
+        calls[persona] = round(report.seconds, 1)
+        return report
+
+    def detail(report: CallReport) -> str:
+        return f"{report.as_json()}\nagent container:\n{agent.logs(150)}\nworker container:\n{worker.logs(60)}"
+
+    calls: dict[str, float] = {}
+    # The voicemail box: the agent container's AMD classifies the box's spoken greeting on audio, and its TTS
+    # (the host's speech server) leaves a message the box records: the clinic's name, no appointment detail.
+    report = call("voicemail")
+    assert report.outcome == "voicemail_left", detail(report)
+    message = report.phone_record.get("message_recording") if report.phone_record else None
+    assert message and seconds_of(message) > 2.0, detail(report)
+    heard = transcribe(stack, message).lower()
+    assert "sunrise" in heard and not any(d in heard for d in ("patel", "main street", "9:30")), heard
+    # A person who presses 9: the agent container greets them, reads the RFC 2833 digit and its tool writes the
+    # opt-out and the DNC entry in Postgres.
+    report = call("keypad_opt_out")
+    assert report.outcome == "opted_out" and report.sip_call_id, detail(report)
+    assert any(t["role"] == "agent" for t in report.transcript), detail(report)
+    with stack.connect() as c:
+        assert c.execute("SELECT 1 FROM dnc WHERE phone = %s", (report.phone,)).fetchone() is not None
+    # A busy line: the SIP code comes back through LiveKit SIP to the agent, the retry policy keeps it pending.
+    report = call("busy")
+    assert (report.outcome, report.sip_status_code, report.appointment_status) == ("busy", 486, "pending"), \
+        detail(report)
+    # Each task ran in the worker container, each call in the agent container: no host process has this
+    # stack's queue or agent name (RealCallStack started none).
+    assert worker.logs(2000).count("dialer.tasks.dispatch[") >= 2 * len(calls), worker.logs(100)
+    assert agent.logs(5000).count("received job request") == len(calls), agent.logs(100)
+    FIGURES["call_seconds"] = calls   # from the dispatch task sent to the outcome in Postgres
+
 
 def test_selfhosted_livekit_images_build_from_the_pinned_binaries_and_run(
         images: dict[str, str], run: Callable[..., Container]) -> None:
