@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
 import secrets
+import subprocess
 import time
 import urllib.request
 import uuid
@@ -271,6 +273,80 @@ def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice
     assert set(per_room.values()) == {1}, f"dispatches per room: {per_room}"
     FIGURES["crash"] = {"attempts": n, "dispatched_before_kill": done_before, "unacked_at_kill": len(ours),
                         "queued_at_kill": queued}
+
+
+# ------------------------------------------------------------------------------------------------ compose
+
+COMPOSE_SH = ROOT / "deployment" / "local" / "compose.sh"
+APP_SERVICES = ("migrate", "token-server", "dialer-worker", "beat", "agent")
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """Compose's merge tags (`!reset`, `!override`) read as their plain values."""
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeLoader.add_constructor(_tag, lambda loader, node: (
+        loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(node) if isinstance(node, yaml.MappingNode) else loader.construct_scalar(node)))
+COMPOSE_HOST = yaml.load((ROOT / "deployment" / "local" / "compose.host.yml").read_text(), _ComposeLoader)["services"]
+
+
+def compose(project: str, env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(COMPOSE_SH), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, **env, "COMPOSE_PROJECT_NAME": project})
+
+
+def test_compose_file_comes_up_with_podman_compose_each_service_healthy_then_down(
+        images: dict[str, str], empty_db_url: str, prefix: str, redis_url: str, livekit_url: str) -> None:
+    """docker-compose.yml itself, brought up by podman-compose (deployment/local/compose.sh: with
+    docker-compose.selfhosted.yml's host network and deployment/local/compose.host.yml's local images and
+    stand-ins for the host's Postgres and Redis): the migration runs on an empty database and exits 0, every
+    long-running service starts with its Dockerfile command and compose's environment and passes its health
+    check, and `down` removes them all. This test's own database, queue, agent name, ports and LiveKit server."""
+    import psycopg
+
+    assert not set(COMPOSE) - set(COMPOSE_HOST) - {"flower", "livekit", "sip"}, "a service compose.host.yml misses"
+    project = f"cdtest{prefix.rstrip('-')}"
+    token_port, agent_port = free_port(), free_port()
+    env = {"DATABASE_URL": empty_db_url, "REDIS_URL": redis_url, "LIVEKIT_URL": livekit_url,
+           "AGENT_NAME": f"{prefix}agent", "DIALER_QUEUE": f"{prefix}dialer", "DIALER_PACING_PREFIX": f"{prefix}pace:",
+           "TOKEN_SERVER_PORT": str(token_port), "AGENT_HTTP_PORT": str(agent_port)}
+    started = time.monotonic()
+    try:
+        up = compose(project, env, "up", "-d", "--no-build", *APP_SERVICES)
+        up_seconds = time.monotonic() - started
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        healthy: dict[str, float] = {}
+        for service in ("postgres", "redis", "token-server", "dialer-worker", "beat", "agent"):
+            c = Container(f"{project}_{service}_1", service, 0.0, started_at=started)
+            healthy[service] = round(c.wait_healthy(240), 1)
+            config = json.loads(podman("inspect", "--type", "container", c.name).stdout)[0]["Config"]
+            if service in STAGES:   # an app service: the Dockerfile's command, compose's environment
+                assert config["Cmd"] == STAGES[service].cmd, (service, config["Cmd"])
+                declared = {k: str(v) for k, v in COMPOSE[service]["environment"].items()
+                            if "$" not in str(v) and k not in ("DATABASE_URL", "REDIS_URL", "TOKEN_SERVER_HOST")}
+                got = dict(e.split("=", 1) for e in config["Env"])
+                assert {k: got.get(k) for k in declared} == declared, service
+                assert got["DATABASE_URL"] == empty_db_url and got["DIALER_QUEUE"] == env["DIALER_QUEUE"], service
+        migrate = Container(f"{project}_migrate_1", "migrate", 0.0)
+        assert migrate.wait_exit(120) == 0, migrate.logs()
+        with psycopg.connect(empty_db_url) as c:
+            applied = c.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        assert applied is not None and applied[0] == len(list(MIGRATIONS_DIR.glob("*.sql")))
+        agent = Container(f"{project}_agent_1", "agent", 0.0)
+        wait_until(lambda: "registered worker" in agent.logs(400), 90, "the compose agent to register with LiveKit")
+        all_healthy = time.monotonic() - started
+        t0 = time.monotonic()
+        down = compose(project, env, "down", "-t", "10")
+        down_seconds = time.monotonic() - t0
+        assert down.returncode == 0, down.stderr[-3000:]
+        left = podman("ps", "-a", "-q", "--filter", f"label=io.podman.compose.project={project}").stdout.split()
+        assert left == [], f"containers left after down: {left}"
+    finally:
+        compose(project, env, "down", "-t", "2")
+    FIGURES["compose"] = {"up_command_seconds": round(up_seconds, 1), "up_to_all_healthy_seconds":
+                          round(all_healthy, 1), "healthy_seconds": healthy, "down_seconds": round(down_seconds, 1)}
 
 
 # ------------------------------------------------------------------------------------------------ selfhosted
