@@ -1,10 +1,13 @@
 """The service images built and run for real (buildah + podman, no Docker engine needed): every entry point's
 container starts against this machine's Postgres and Redis (host network) and a real LiveKit server, and
 its own HEALTHCHECK passes; the migration task migrates and exits 0; a worker container killed mid-work
-loses no task and dispatches nothing twice.
+loses no task and dispatches nothing twice; calls dispatched by the worker container are made by the agent
+container over the real LiveKit server and SIP service to the SIP phone network, and their outcomes land in
+Postgres; docker-compose.yml comes up with podman-compose, every service healthy, and goes down.
 
 The images are the ones `make image` builds (same script, cached layers: a warm run only checks the cache).
-Figures (build time, image sizes, start-up times) go to test-artifacts/containers.json and the test output;
+Figures (build time, image sizes, start-up times, call and compose times) go to
+test-artifacts/containers/figures.json and the test output;
 deployment/README.md quotes them. Marked `containers`: deselect with `-m "not containers"`."""
 
 from __future__ import annotations
