@@ -212,10 +212,9 @@ async def _dispatches_per_room(url: str, rooms: list[str], agent_name: str) -> d
 
 # Found by this test against the real LiveKit server (v1.13.5): a redelivered dispatch first asks
 # ListDispatch(room) whether it already dispatched, and for a room that does not exist yet (the killed task
-# never reached CreateDispatch) the server answers 503 "no response from servers". dialer/dispatch.py takes
-# that for a transient error, retries 5 times and fails the attempt: the call is never made. (The LiveKit
-# stand-in answers an empty list.) Strict: once dialer/dispatch.py treats it as "no dispatch yet", this XPASSes
-# and the marker must go.
+# never reached CreateDispatch) the server answers 503 "no response from servers". dialer/dispatch.py took
+# that for a transient error, retried 5 times and failed the attempt: the call was never made. (The LiveKit
+# stand-in answers an empty list.) dialer/dispatch.py now asks whether the room exists first; this test passes.
 def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice(
         images: dict[str, str], db_url: str, conn: Any, make_clinic: Callable[..., dict[str, Any]], prefix: str,
         redis_url: str, livekit_url: str, run: Callable[..., Container]) -> None:
