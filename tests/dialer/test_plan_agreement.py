@@ -46,9 +46,10 @@ OTHER_PHONES = ["+13055550103", "+12145550104", "+14015550106", "+81312345678", 
 STATES = [None, None, None, "NY", "NY", "FL", "TX", "CA", "RI", "AL"]
 OUTCOMES = ["busy", "no_answer", "failed", "lost", "voicemail_left", "callback_requested", "hung_up", "confirmed"]
 # Days around DST changes (US, EU, AU) and ordinary weekdays and weekends.
-DAYS = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 29), date(2026, 4, 5), date(2026, 10, 4),
-        date(2026, 10, 25), date(2026, 11, 1), date(2026, 11, 2), date(2026, 3, 10), date(2026, 3, 14),
-        date(2026, 3, 15), date(2026, 7, 4)]
+DAYS = [date(2026, 3, 8), date(2026, 3, 9), date(2026, 3, 29), date(2026, 3, 30), date(2026, 4, 5),
+        date(2026, 4, 6), date(2026, 10, 4), date(2026, 10, 5), date(2026, 10, 25), date(2026, 10, 26),
+        date(2026, 11, 1), date(2026, 11, 2), date(2026, 3, 10), date(2026, 3, 11), date(2026, 3, 12),
+        date(2026, 3, 13), date(2026, 3, 14), date(2026, 7, 4), date(2026, 12, 31)]
 EDGES = [time(8), time(9), time(19), time(20), time(21), time(12), time(10), time(1), time(2, 30)]
 
 
@@ -115,6 +116,7 @@ appt_st = st.builds(
     # Mostly inside the clinic's call-ahead interval, often on its very ends, sometimes the instant itself.
     starts=st.one_of(st.tuples(st.sampled_from(["from", "to"]), st.sampled_from([0, -1 / 3600, 1 / 3600])),
                      st.tuples(st.just("from"), st.floats(min_value=0, max_value=1, allow_nan=False)),
+                     st.tuples(st.just("from"), st.floats(min_value=0, max_value=1, allow_nan=False)),
                      st.tuples(st.just("now"), st.sampled_from([-1.0, 0.0, 1 / 3600, 100.0]))),
     phone=st.one_of(st.integers(0, 4).map(lambda i: f"local{i}"), st.sampled_from(OTHER_PHONES)),
     tz=st.sampled_from(PATIENT_ZONES),
@@ -153,7 +155,7 @@ def worlds(draw: st.DrawFn) -> World:
     appts = [a if not a.phone.startswith("local") else Appt(**{**a.__dict__, "phone": f"{local}{a.phone[-1]:0>4}"})
              for a in draw(st.lists(appt_st, min_size=1, max_size=8))]
     phones = sorted({a.phone for a in appts})
-    dnc = tuple((p, draw(st.booleans())) for p in phones if draw(st.integers(0, 7)) == 0)
+    dnc = tuple((p, draw(st.booleans())) for p in phones if draw(st.integers(0, 15)) == 0)
     return World(
         clinic_tz=clinic_tz, hours=(start, end),
         closed_weekdays=draw(st.sampled_from([frozenset(), frozenset({7}), frozenset(), frozenset({6, 7}), frozenset({2})])),
@@ -161,8 +163,8 @@ def worlds(draw: st.DrawFn) -> World:
         call_ahead_min_h=draw(st.sampled_from([0, 2, 24])), call_ahead_span_h=draw(st.sampled_from([1, 48, 72])),
         capacity=draw(st.integers(1, 4)), guardrails=draw(st.integers(0, 5)) > 0, per_day=draw(st.integers(1, 2)),
         per_week=draw(st.integers(1, 4)), max_attempts=draw(st.sampled_from([1, 2, 3, 3, 3, 3, 3, 4])),
-        paused=draw(st.integers(0, 9)) == 0, batch_paused=draw(st.integers(0, 9)) == 0,
-        ready=draw(st.integers(0, 9)) > 0, dnc=dnc, appts=tuple(appts),
+        paused=draw(st.integers(0, 19)) == 0, batch_paused=draw(st.integers(0, 19)) == 0,
+        ready=draw(st.integers(0, 19)) > 0, dnc=dnc, appts=tuple(appts),
         now=draw(instants(clinic_tz, (start, end))))
 
 
@@ -228,7 +230,7 @@ def _build(conn: Conn, w: World) -> dict[str, Any]:
     return row
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture,
                                                                    HealthCheck.too_slow])
 @given(world=worlds())
 def test_dry_run_and_tick_agree_on_every_appointment(conn: Conn, world: World) -> None:
@@ -244,6 +246,7 @@ def test_dry_run_and_tick_agree_on_every_appointment(conn: Conn, world: World) -
             f"dry run {dry.as_json()} vs tick {[d['external_id'] for d in tick.dial]}")
         assert tick.not_ready == dry.not_ready or tick.dial == []
         event(f"dialed {min(len(tick.dial), 2)}")
+        event(f"listed {min(len(listed), 3)}")
         for s in dry.skipped:
             event(f"reason {s['reason']}")
     finally:
