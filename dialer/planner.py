@@ -24,11 +24,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from clinic import events, readiness
+from clinic.calling_calendar import ClinicCalendar
 from clinic.logs import get_logger
 from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
@@ -211,7 +211,7 @@ def batch_paused_at(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: 
     batch stops the clinic's planning for the day. `python -m dialer pause` stays clinic-wide.
     """
     row = conn.execute("SELECT paused_at FROM batches WHERE clinic_id = %s AND batch_date = %s",
-                       (clinic["id"], now.astimezone(ZoneInfo(clinic["timezone"])).date())).fetchone()
+                       (clinic["id"], ClinicCalendar.from_clinic_row(clinic).day_of(now))).fetchone()
     return row["paused_at"] if row else None
 
 
@@ -285,7 +285,7 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
         "appointments": [r["id"] for r in chosen], "phones": [r["phone"] for r in chosen],
         "guarded": verdicts.limits.enabled, "ns": _NUMBER_LOCK, "clinic": clinic["id"],
         "mode": mode or get_settings().dialer_call_mode, "now": now,
-        "today": now.astimezone(ZoneInfo(clinic["timezone"])).date()}).fetchall()
+        "today": verdicts.window.calendar.day_of(now)}).fetchall()
     attempt_of = {r["appointment_id"]: r["id"] for r in created}
     result.dial = [{"external_id": r["external_id"], "appointment_id": r["id"], "attempt_id": attempt_of[r["id"]]}
                    for r in chosen if r["id"] in attempt_of]

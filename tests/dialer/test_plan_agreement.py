@@ -158,7 +158,8 @@ def worlds(draw: st.DrawFn) -> World:
     dnc = tuple((p, draw(st.booleans())) for p in phones if draw(st.integers(0, 15)) == 0)
     return World(
         clinic_tz=clinic_tz, hours=(start, end),
-        closed_weekdays=draw(st.sampled_from([frozenset(), frozenset({7}), frozenset(), frozenset({6, 7}), frozenset({2})])),
+        closed_weekdays=draw(st.sampled_from([frozenset(), frozenset({7}), frozenset(), frozenset({6, 7}),
+                                              frozenset({2})])),
         closed_today=draw(st.integers(0, 15)) == 0, us_state=draw(st.sampled_from(STATES)),
         call_ahead_min_h=draw(st.sampled_from([0, 2, 24])), call_ahead_span_h=draw(st.sampled_from([1, 48, 72])),
         capacity=draw(st.integers(1, 4)), guardrails=draw(st.integers(0, 5)) > 0, per_day=draw(st.integers(1, 2)),
