@@ -7,7 +7,8 @@ A tick is set-based, a handful of statements whatever the number of calls it pla
 3. one candidate query per page: due appointments with DNC, in-flight, exhaustion and the guardrail
    counts (a LATERAL probe of the (clinic_id, phone, planned_at) index) evaluated in SQL, locked with
    `FOR UPDATE SKIP LOCKED` so a row being planned elsewhere is skipped; the calling window, a pure
-   function, is applied to the page in Python, as is the guardrail for numbers picked twice in one page;
+   function, is applied to the page in Python, as is the guardrail for numbers picked twice in one page
+   (`Verdicts`, the one predicate the dry run `explain` also decides with, over the same SQL rules);
 4. one INSERT of all chosen attempts, which takes each number's advisory lock in bulk
    (`pg_try_advisory_xact_lock` per row; a number held elsewhere is simply not planned this tick) and
    joins the appointments to the night's batch in the same statement;
@@ -159,8 +160,8 @@ class Verdicts:
         return self.chosen >= self.free
 
     def reason(self, row: dict[str, Any]) -> str | None:
-        for name in _SQL_REASONS[:-1]:           # exhausted, in_flight, dnc, not_due
-            if not row[f"ok_{name}"]:
+        for name in _SQL_REASONS:                # exhausted, in_flight, dnc, not_due (guardrail: after the window)
+            if name != "guardrail" and not row[f"ok_{name}"]:
                 return name
         if self.gate is not None:
             return self.gate
