@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
+from google.protobuf.duration_pb2 import Duration
 from livekit import api
 
 from agent.call_context import CallInfo
@@ -49,8 +49,8 @@ def sip_request(call: CallInfo, room_name: str) -> api.CreateSIPParticipantReque
         participant_identity=PATIENT_IDENTITY,
         participant_name="Patient",
         wait_until_answered=True,
-        ringing_timeout=timedelta(seconds=clinic.ring_timeout_seconds),
-        max_call_duration=timedelta(seconds=clinic.max_call_seconds),
+        ringing_timeout=Duration(seconds=clinic.ring_timeout_seconds),
+        max_call_duration=Duration(seconds=clinic.max_call_seconds),
         krisp_enabled=True,
     )
 

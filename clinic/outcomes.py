@@ -108,7 +108,7 @@ def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: d
     constraint), without the retry policy: the attempt becomes `lost` and its appointment goes to staff
     (`staff_followup`), so automation stops for that one appointment and nobody is dialed on a guess.
     The caller's job logged and counted the failure; this only makes sure the row stops coming back."""
-    row = conn.execute(
+    row: dict[str, Any] | None = conn.execute(
         "UPDATE call_attempts SET status = 'ended', outcome = 'lost', ended_at = %s, updated_at = %s,"
         " error = %s WHERE id = %s AND outcome IS NULL RETURNING *",
         (now, now, f"quarantined by the {job}: {type(exc).__name__} while ending it; staff must check the"

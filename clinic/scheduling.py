@@ -131,9 +131,9 @@ def parse_preference(text: str, *, today: date) -> Preference:
         year = today.year + (1 if month < today.month else 0)
         with contextlib.suppress(ValueError):
             days = {date(year, month, int(m.group(2)))}
-    m = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
-    if m and not re.search(month_re, t):
-        d = int(m.group(1))
+    nth = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
+    if nth and not re.search(month_re, t):
+        d = int(nth.group(1))
         cand = today.replace(day=1)
         for _ in range(2):
             try:
@@ -206,7 +206,7 @@ def _spread(rows: list[dict[str, Any]], tz: ZoneInfo, limit: int) -> list[dict[s
         return []
 
     def minute_of_day(r: dict[str, Any]) -> int:
-        local = r["starts_at"].astimezone(tz)
+        local: datetime = r["starts_at"].astimezone(tz)
         return local.hour * 60 + local.minute
 
     def farthest(candidates: list[dict[str, Any]], picked: list[dict[str, Any]]) -> dict[str, Any]:

@@ -193,7 +193,7 @@ def _store_failed(conn: psycopg.Connection[Any], clinic: dict[str, Any], filenam
 
 
 def _id(row: Any) -> int:
-    return row["id"] if isinstance(row, dict) else row[0]
+    return int(row["id"] if isinstance(row, dict) else row[0])
 
 
 _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "duration_minutes", "provider",
