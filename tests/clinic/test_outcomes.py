@@ -62,6 +62,11 @@ def test_last_attempt_makes_appointment_unreachable(conn: Conn, make_clinic) -> 
     conn.commit()
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (aid,)).fetchone()
     assert (appt["status"], appt["attempts_count"], appt["next_attempt_at"]) == ("unreachable", 3, None)
+    assert conn.execute("SELECT kind, actor, data FROM events WHERE subject_type = 'appointment'"
+                        " AND subject_id = %s", (aid,)).fetchall() == [
+        {"kind": "appointment.unreachable", "actor": "dialer",
+         "data": {"from_status": "pending", "reason": "attempts_exhausted", "attempt_id": att,
+                  "outcome": "no_answer"}}]
 
 
 def test_settled_appointment_keeps_its_status(conn: Conn, make_clinic) -> None:
