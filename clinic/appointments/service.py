@@ -1,8 +1,8 @@
 """Reading appointment-domain records, and the one writer of an appointment's status.
 
 `transition` (and its bulk form `transition_many`) is the only code that changes `appointments.status`: the
-agent's tools, the end of an attempt (retry policy), quarantine, the DNC hand-over to staff, the call-list
-import (a moved appointment starts over) and tools all go through it, so every status change is guarded the
+agent's tools, the end of an attempt (retry policy), quarantine, the DNC hand-over to staff and the call-list
+import (a moved appointment starts over) all go through it, so every status change is guarded the
 same way (`only_from`, checked under a row lock), stamps `status_changed_at` only when the status really
 changes, and leaves one audit event `appointment.<new status>` saying who did it and why. The other writes to
 an appointment's row (`update`, `apply_call_list_rows`) live here too, so `UPDATE appointments` appears in no
@@ -49,18 +49,18 @@ START_OVER: Changes = {"attempts_count": 0, "next_attempt_at": None, "voicemail_
 def get_appointment(conn: psycopg.Connection[Any], appointment_id: int, *, for_update: bool = False
                     ) -> Appointment | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = _dicts(conn).execute(f"SELECT * FROM appointments WHERE id = %s{lock}", (appointment_id,)).fetchone()
+    row = _one(conn, f"SELECT * FROM appointments WHERE id = %s{lock}", appointment_id)
     return None if row is None else Appointment.from_row(row)
 
 
 def get_clinic(conn: psycopg.Connection[Any], clinic_id: int) -> Clinic | None:
-    row = _dicts(conn).execute("SELECT * FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
+    row = _one(conn, "SELECT * FROM clinics WHERE id = %s", clinic_id)
     return None if row is None else Clinic.from_row(row)
 
 
 def get_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, for_update: bool = False) -> Attempt | None:
     lock = " FOR UPDATE" if for_update else ""
-    row = _dicts(conn).execute(f"SELECT * FROM call_attempts WHERE id = %s{lock}", (attempt_id,)).fetchone()
+    row = _one(conn, f"SELECT * FROM call_attempts WHERE id = %s{lock}", attempt_id)
     return None if row is None else Attempt.from_row(row)
 
 
@@ -105,7 +105,8 @@ def transition_many(conn: psycopg.Connection[Any], appointment_ids: Iterable[int
         " updated_at = %(now)s{sets}"
         " FROM old WHERE a.id = old.id RETURNING a.*, old.status AS from_status").format(
             guard=guard, sets=sql.Composed([sql.SQL(", ") + s for s in _assignments(values)]))
-    rows = _dicts(conn).execute(query, params).fetchall()
+    with conn.cursor(row_factory=dict_row) as cur:
+        rows = cur.execute(query, params).fetchall()
     # A new status, or a new time (a second reschedule keeps the status), is always audited.
     audited = [r for r in rows if r["from_status"] != to.value or "c_starts_at" in values]
     if audited:
@@ -151,7 +152,8 @@ def apply_call_list_rows(conn: psycopg.Connection[Any], *, clinic_id: int, call_
           FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
           JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
          WHERE a.id = c.id""", params).rowcount
-    reset = [r["id"] for r in _dicts(conn).execute("SELECT id FROM call_list_changed WHERE reset").fetchall()]
+    with conn.cursor(row_factory=dict_row) as cur:
+        reset = [r["id"] for r in cur.execute("SELECT id FROM call_list_changed WHERE reset").fetchall()]
     transition_many(conn, reset, Status.PENDING, actor=actor, reason="call_list_moved_appointment", now=now,
                     changes=START_OVER)
     return updated, len(reset)
@@ -169,7 +171,8 @@ def _assignments(values: Mapping[str, Any]) -> list[sql.Composed]:
     return [sql.SQL("{} = {}").format(sql.Identifier(k.removeprefix("c_")), sql.Placeholder(k)) for k in values]
 
 
-def _dicts(conn: psycopg.Connection[Any]) -> psycopg.Cursor[dict[str, Any]]:
-    """A cursor giving rows as dicts whatever the connection's row factory (the pool's is dict_row; a plain
+def _one(conn: psycopg.Connection[Any], query: str, key: int) -> dict[str, Any] | None:
+    """One row as a dict whatever the connection's row factory (the pool's is dict_row; a plain
     psycopg.connect gives tuples)."""
-    return conn.cursor(row_factory=dict_row)
+    with conn.cursor(row_factory=dict_row) as cur:
+        return cur.execute(query, (key,)).fetchone()
