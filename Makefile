@@ -31,10 +31,12 @@ demo: migrate frontend ## Set up and run the demo night end to end
 
 test: migrate frontend browsers voices livekit containers ## Set up and run the whole test suite
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 	$(PY) -m pytest
 
-lint: venv
+lint: venv ## ruff and mypy (settings in pyproject.toml)
 	$(PY) -m ruff check .
+	$(PY) -m mypy
 
 bench: migrate ## Run every benchmark and print its figure
 	for b in bench/*.py; do echo "== $$b"; $(PY) $$b || exit 1; done

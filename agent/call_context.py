@@ -9,9 +9,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from agent import speech
 from clinic import dnc
+from clinic.appointments.models import Appointment, Clinic
+from clinic.appointments.service import get_appointment, get_attempt, get_clinic
 
 
 class CallNotDialable(Exception):
@@ -34,19 +37,19 @@ class CallInfo:
     attempt_number: int
     mode: str
     phone: str                 # E.164 dialed; never logged unmasked
-    clinic: dict[str, Any]
-    appointment: dict[str, Any]
+    clinic: Clinic
+    appointment: Appointment   # replaced by the stored row after a tool moves it (call_actions.book)
     patient_full_name: str
     room_name: str | None = None
     facts: dict[str, str] = field(default_factory=dict)
 
     @property
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.appointment.get("timezone") or self.clinic["timezone"])
+        return ZoneInfo(self.appointment.timezone or self.clinic.timezone)
 
     @property
     def clinic_tz(self) -> ZoneInfo:
-        return ZoneInfo(self.clinic["timezone"])
+        return ZoneInfo(self.clinic.timezone)
 
     @property
     def first_name(self) -> str:
@@ -54,50 +57,51 @@ class CallInfo:
 
     @property
     def clinic_name(self) -> str:
-        return self.clinic["name"]
+        return self.clinic.name
 
     @property
     def callback_number(self) -> str | None:
-        return self.clinic.get("callback_number") or self.clinic.get("caller_id")
+        return self.clinic.callback_or_caller_id
 
     def appointment_phrase(self, starts_at: datetime | None = None) -> str:
         """"Tuesday, March 2nd at 9:15 in the morning with Dr. Patel at the Main Street office"."""
         a = self.appointment
-        when = speech.say_when((starts_at or a["starts_at"]).astimezone(self.clinic_tz))
+        when = speech.say_when((starts_at or a.starts_at).astimezone(self.clinic_tz))
         parts = [when]
-        if a.get("provider"):
-            parts.append(f"with {a['provider']}")
-        if a.get("location"):
-            loc = a["location"]
+        if a.provider:
+            parts.append(f"with {a.provider}")
+        if a.location:
+            loc = a.location
             parts.append(f"at the {loc}" if not loc.lower().startswith("the ") else f"at {loc}")
         return " ".join(parts)
 
 
 def load_call(conn: psycopg.Connection[Any], attempt_id: int) -> CallInfo:
-    row = conn.execute(
-        "SELECT a.id, a.attempt_number, a.mode, a.phone, a.outcome, a.room_name, a.appointment_id,"
-        " p.full_name FROM call_attempts a JOIN appointments ap ON ap.id = a.appointment_id"
-        " JOIN patients p ON p.id = ap.patient_id WHERE a.id = %s", (attempt_id,)).fetchone()
-    if row is None:
+    """Everything the call needs, as typed records. Raises CallNotDialable for an unknown or ended attempt
+    and NumberOnDnc when the number went on a DNC list since it was planned."""
+    attempt = get_attempt(conn, attempt_id)
+    if attempt is None:
         raise CallNotDialable(f"call attempt {attempt_id} not found")
-    if row["outcome"] is not None:
-        raise CallNotDialable(f"call attempt {attempt_id} already ended ({row['outcome']})")
-    appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (row["appointment_id"],)).fetchone()
-    assert appt is not None
+    if attempt.outcome is not None:
+        raise CallNotDialable(f"call attempt {attempt_id} already ended ({attempt.outcome})")
+    appt = get_appointment(conn, attempt.appointment_id)
+    assert appt is not None  # call_attempts.appointment_id is a foreign key
     # Checked again at call time: the planner checked when it planned, but a patient may have asked a
     # clinic (or another clinic, for the global list) to stop calling since.
-    if dnc.is_blocked(conn, row["phone"], appt["clinic_id"]):
-        raise NumberOnDnc(row["id"], appt["clinic_id"], row["phone"])
-    clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (appt["clinic_id"],)).fetchone()
+    if dnc.is_blocked(conn, attempt.phone, appt.clinic_id):
+        raise NumberOnDnc(attempt.id, appt.clinic_id, attempt.phone)
+    clinic = get_clinic(conn, appt.clinic_id)
     assert clinic is not None
-    facts = {k: clinic[k] for k in ("address", "parking", "what_to_bring", "preparation") if clinic.get(k)}
-    extra = clinic.get("extra_facts") or {}
-    if isinstance(extra, str):
-        extra = json.loads(extra)
-    facts.update({str(k): str(v) for k, v in extra.items()})
-    return CallInfo(attempt_id=row["id"], attempt_number=row["attempt_number"], mode=row["mode"], phone=row["phone"],
-                    clinic=clinic, appointment=appt, patient_full_name=row["full_name"], room_name=row["room_name"],
-                    facts=facts)
+    with conn.cursor(row_factory=tuple_row) as cur:
+        patient = cur.execute("SELECT full_name FROM patients WHERE id = %s", (appt.patient_id,)).fetchone()
+    assert patient is not None
+    told = {"address": clinic.address, "parking": clinic.parking, "what_to_bring": clinic.what_to_bring,
+            "preparation": clinic.preparation}
+    facts = {k: v for k, v in told.items() if v}
+    facts.update({str(k): str(v) for k, v in clinic.extra_facts.items()})
+    return CallInfo(attempt_id=attempt.id, attempt_number=attempt.attempt_number, mode=attempt.mode,
+                    phone=attempt.phone, clinic=clinic, appointment=appt, patient_full_name=patient[0],
+                    room_name=attempt.room_name, facts=facts)
 
 
 def parse_metadata(metadata: str) -> int:

@@ -31,6 +31,7 @@ from agent.events import CallEvents, Sink
 from agent.session_factory import SessionParts, build_session
 from agent.voicemail import leave_voicemail_text
 from clinic import outcomes
+from clinic.appointments.models import Outcome
 from clinic.clock import get_clock
 
 log = logging.getLogger("agent.call_driver")
@@ -43,7 +44,7 @@ class CallResult:
     """What a finished call left behind (also stored on the attempt)."""
 
     attempt_id: int
-    outcome: str
+    outcome: Outcome
     transcript: list[dict[str, Any]] = field(default_factory=list)
     events: list[dict[str, Any]] = field(default_factory=list)
     amd_category: str | None = None
@@ -115,17 +116,17 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
     session = build_session(transport.session_parts(call))
     agent = ConfirmationAgent(call, state=state, events=events, greet=False)
     record.attach(session, agent)
-    result = CallResult(attempt_id=call.attempt_id, outcome="failed")
+    result = CallResult(attempt_id=call.attempt_id, outcome=Outcome.FAILED)
     audio = transport.mode != "text"
 
-    async def finish(outcome: str, st: CallState | None, extra: dict[str, Any] | None = None) -> None:
+    async def finish(outcome: Outcome | str, st: CallState | None, extra: dict[str, Any] | None = None) -> None:
         row = await record.finish(outcome, st, now=get_clock().now(), audio=audio, extra=extra)
-        result.outcome = row["outcome"]
+        result.outcome = row.outcome or Outcome(outcome)  # always set once finished; first writer's wins
 
     try:
         await transport.start(session, agent, record)
         if transport.mode == "web":
-            hung_up = await transport.converse(session, agent, state)
+            await transport.converse(session, agent, state)
         else:
             async with transport.amd(session, call) as amd:
                 dial = await call_flow.place_call(transport.lkapi, call, transport.room_name)
@@ -143,16 +144,19 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
                 await transport.hang_up()
                 await finish(state.outcome or "no_answer", state)
                 return result
-            hung_up = await transport.converse(session, agent, state)
+            await transport.converse(session, agent, state)
         if state.end_action == "transfer":
-            try:
-                await dialing.transfer(transport.lkapi, transport.room_name, call.clinic["transfer_number"])
-            except api.ServerError as exc:   # TwirpError included: the REFER was refused or failed
-                state.transfer_error = str(exc)[:200]
+            if call.clinic.transfer_number is None:  # the tool refuses then; a clinic edited mid-call
+                state.transfer_error = "the clinic has no transfer number"
+            else:
+                try:
+                    await dialing.transfer(transport.lkapi, transport.room_name, call.clinic.transfer_number)
+                except api.ServerError as exc:   # TwirpError included: the REFER was refused or failed
+                    state.transfer_error = str(exc)[:200]
         if transport.mode != "web":
             await transport.hang_up()
         extra = {"error": f"transfer failed: {state.transfer_error}"} if state.transfer_error else None
-        await finish(final_outcome(state, far_end_hung_up=hung_up), state, extra)
+        await finish(final_outcome(state), state, extra)
         return result
     except call_flow.AlreadyDialed as exc:
         # A restarted job: the first leg may still be up (the patient hearing silence). End it, and leave the
@@ -184,7 +188,7 @@ async def _machine_answered(session: AgentSession[Any], call: CallInfo, state: C
                             verdict: MachineVerdict) -> None:
     """The voicemail rule: one voicemail per appointment, with the clinic's name and callback number only;
     the follow-up call after a voicemail leaves none (and an IVR or carrier message gets none)."""
-    if verdict.category == "machine-vm" and not call.appointment.get("voicemail_left"):
+    if verdict.category == "machine-vm" and not call.appointment.voicemail_left:
         handle = session.say(leave_voicemail_text(call.clinic_name, call.callback_number),
                              allow_interruptions=False)
         await asyncio.wait_for(handle.wait_for_playout(), timeout=60)

@@ -60,7 +60,9 @@ async def guard_job(metadata: str, body: Awaitable[T]) -> T:
             attempt_id = None
         log.error("agent job crashed", extra={"attempt_id": attempt_id, "error": type(exc).__name__})
         if attempt_id is not None:
-            def _record(attempt: int = attempt_id, crash: BaseException = exc) -> None:
+            crashed: int = attempt_id
+
+            def _record(attempt: int = crashed, crash: BaseException = exc) -> None:
                 with connection() as conn:
                     outcomes.fail_crashed_attempt(conn, attempt, crash, now=get_clock().now())
                     conn.commit()

@@ -13,24 +13,27 @@ from agent.call_context import CallInfo
 from agent.call_state import CallState
 from agent.events import CallEvents
 from clinic import outcomes
+from clinic.appointments.models import Attempt, Outcome
 from clinic.db import connection
 from clinic.settings import get_settings
 
-SUMMARIES = {
-    "confirmed": "Patient confirmed the appointment.",
-    "rescheduled": "Patient moved the appointment to {appointment}.",
-    "cancelled": "Patient cancelled the appointment and did not rebook.",
-    "callback_requested": "Asked to be called back later.",
-    "not_patient": "Someone other than the patient answered; asked them to have the patient call back.",
-    "wrong_number": "Wrong number; number added to the do-not-call list.",
-    "opted_out": "Asked not to be called again; number added to the do-not-call list.",
-    "transferred": "Transferred to the front desk.",
-    "voicemail_left": "Reached voicemail; left the clinic name and callback number only.",
-    "hung_up": "Call ended before a decision.",
-    "no_answer": "No answer.",
-    "busy": "Line busy.",
-    "rejected": "Call declined.",
-    "failed": "Call could not be placed.",
+# The summary staff read for each outcome (every outcome has one: tests/clinic/test_appointment_enums.py).
+SUMMARIES: dict[Outcome, str] = {
+    Outcome.CONFIRMED: "Patient confirmed the appointment.",
+    Outcome.RESCHEDULED: "Patient moved the appointment to {appointment}.",
+    Outcome.CANCELLED: "Patient cancelled the appointment and did not rebook.",
+    Outcome.CALLBACK_REQUESTED: "Asked to be called back later.",
+    Outcome.NOT_PATIENT: "Someone other than the patient answered; asked them to have the patient call back.",
+    Outcome.WRONG_NUMBER: "Wrong number; number added to the do-not-call list.",
+    Outcome.OPTED_OUT: "Asked not to be called again; number added to the do-not-call list.",
+    Outcome.TRANSFERRED: "Transferred to the front desk.",
+    Outcome.VOICEMAIL_LEFT: "Reached voicemail; left the clinic name and callback number only.",
+    Outcome.HUNG_UP: "Call ended before a decision.",
+    Outcome.NO_ANSWER: "No answer.",
+    Outcome.BUSY: "Line busy.",
+    Outcome.REJECTED: "Call declined.",
+    Outcome.FAILED: "Call could not be placed.",
+    Outcome.LOST: "Call interrupted on our side before a result; tried again if the appointment is still open.",
 }
 
 
@@ -103,8 +106,8 @@ class CallRecord:
             total += usage["tts_characters"] / 1000 * p.get("tts_per_1k_chars", 0)
         return round(total, 5)
 
-    def summary(self, outcome: str, state: CallState | None) -> str:
-        text = SUMMARIES.get(outcome, outcome).format(appointment=self.call.appointment_phrase())
+    def summary(self, outcome: Outcome | str, state: CallState | None) -> str:
+        text = SUMMARIES[Outcome(outcome)].format(appointment=self.call.appointment_phrase())
         if state is not None and state.end_reason in ("silence", "unclear"):
             text += f" Ended after repeated {state.end_reason}."
         elif state is not None and state.end_reason in ("no_choice", "declined"):
@@ -113,8 +116,8 @@ class CallRecord:
             text = "Cancelled, then rebooked: " + text
         return text
 
-    async def finish(self, outcome: str, state: CallState | None, *, now: datetime, audio: bool,
-                     extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    async def finish(self, outcome: Outcome | str, state: CallState | None, *, now: datetime, audio: bool,
+                     extra: dict[str, Any] | None = None) -> Attempt:
         """Store everything on the attempt (idempotent: a finished attempt is left as it was)."""
         usage = self.usage()
         cost = self.cost(usage, audio=audio)
@@ -122,24 +125,24 @@ class CallRecord:
         fields: dict[str, Any] = {"transcript": self.entries, "summary": summary, "usage": usage, "cost_usd": cost}
         fields.update(extra or {})
 
-        def _write() -> dict[str, Any]:
+        def _write() -> Attempt:
             with connection() as conn:
                 return outcomes.finish_attempt(conn, self.call.attempt_id, outcome, now=now, fields=fields)
 
         row = await asyncio.to_thread(_write)
-        await self.events.emit("call_summary", outcome=row["outcome"], summary=summary,
+        await self.events.emit("call_summary", outcome=row.outcome, summary=summary,
                                duration_seconds=usage["call_seconds"], cost_usd=cost)
         if self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         return row
 
 
-def final_outcome(state: CallState, *, far_end_hung_up: bool) -> str:
+def final_outcome(state: CallState) -> Outcome:
     """The attempt's outcome: the last decision taken, else why the call ended without one."""
-    if state.outcome == "transferred" and state.transfer_error:
-        return "failed"
+    if state.outcome == Outcome.TRANSFERRED and state.transfer_error:
+        return Outcome.FAILED
     if state.outcome:
-        return state.outcome
+        return Outcome(state.outcome)
     if state.end_reason == "silence":
-        return "no_answer"
-    return "hung_up"
+        return Outcome.NO_ANSWER
+    return Outcome.HUNG_UP

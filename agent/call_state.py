@@ -7,6 +7,8 @@ from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from clinic.appointments.models import Outcome
+
 EndAction = Literal["hangup", "transfer"]
 # What the agent's last words asked (or did), which decides how the next reply is read. "clarify" and
 # "silence" are re-asks (they count towards giving up); "close" is a goodbye.
@@ -54,19 +56,18 @@ class Dialogue:
 @dataclass
 class CallState:
     identity_confirmed: bool = False
-    outcome: str | None = None          # the decisive outcome so far (last decision wins)
+    outcome: Outcome | None = None      # the decisive outcome so far (last decision wins)
     offered: list[dict[str, Any]] = field(default_factory=list)   # slots offered in the last search
     offered_ids: set[int] = field(default_factory=set)
     end_action: EndAction | None = None  # set by a terminal tool; done after the goodbye plays
     ended: asyncio.Event = field(default_factory=asyncio.Event)
     end_reason: str | None = None
     transfer_error: str | None = None
-    unclear_streak: int = 0
     last_patient_text: str = ""      # the latest patient turn, for confirm_identity's own check
     dialogue: Dialogue = field(default_factory=Dialogue)
 
-    def decide(self, outcome: str) -> None:
-        self.outcome = outcome
+    def decide(self, outcome: Outcome | str) -> None:
+        self.outcome = Outcome(outcome)
 
     def close_after_reply(self, action: EndAction = "hangup") -> None:
         self.end_action = action

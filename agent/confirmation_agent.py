@@ -295,7 +295,7 @@ class ConfirmationAgent(Agent):
     async def transfer_to_front_desk(self, ctx: RunContext) -> str:
         """Transfer the call to a person at the clinic's front desk (when the patient asks for a person, or a
         question can't be answered and they want a transfer)."""
-        if not self.call.clinic.get("transfer_number"):
+        if not self.call.clinic.transfer_number:
             raise tool_error("no_front_desk", "this clinic has no front-desk number: offer a callback instead")
         self.state.decide("transferred")
         self._finish_after_reply(ctx, "transfer")

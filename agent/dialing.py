@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
 
+from google.protobuf.duration_pb2 import Duration
 from livekit import api
 
 from agent.call_context import CallInfo
@@ -39,18 +39,18 @@ def outcome_for_sip_status(code: int | None) -> str:
 
 def sip_request(call: CallInfo, room_name: str) -> api.CreateSIPParticipantRequest:
     clinic = call.clinic
-    if not clinic.get("sip_trunk_id"):
-        raise ValueError(f"clinic {clinic['slug']} has no sip_trunk_id: set it before calling")
+    if not clinic.sip_trunk_id:
+        raise ValueError(f"clinic {clinic.slug} has no sip_trunk_id: set it before calling")
     return api.CreateSIPParticipantRequest(
-        sip_trunk_id=clinic["sip_trunk_id"],
+        sip_trunk_id=clinic.sip_trunk_id,
         sip_call_to=call.phone,
-        sip_number=clinic.get("caller_id") or "",
+        sip_number=clinic.caller_id or "",
         room_name=room_name,
         participant_identity=PATIENT_IDENTITY,
         participant_name="Patient",
         wait_until_answered=True,
-        ringing_timeout=timedelta(seconds=clinic["ring_timeout_seconds"]),
-        max_call_duration=timedelta(seconds=clinic["max_call_seconds"]),
+        ringing_timeout=Duration(seconds=clinic.ring_timeout_seconds),
+        max_call_duration=Duration(seconds=clinic.max_call_seconds),
         krisp_enabled=True,
     )
 

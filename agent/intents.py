@@ -27,6 +27,7 @@ import json
 import re
 import sys
 from dataclasses import asdict, replace
+from typing import cast
 
 from agent.intent_rules import (
     _DTMF_RE,
@@ -194,7 +195,7 @@ def classify(text: str, context: Context = "appointment", first_name: str = "") 
         deny_label = DENY_MEANS[context]
         scores: dict[str, float] = {label: probs[label] for label in LABELS}
         scores[deny_label] += probs["deny"]
-        best: Label = max(scores, key=scores.__getitem__)  # type: ignore[assignment]
+        best = cast(Label, max(scores, key=scores.__getitem__))  # scores' keys are LABELS
         it = Intent(raw, best, negative=best == deny_label and probs["deny"] >= probs[deny_label], choice=_choice(t))
     return _guard(it, t, core, context, first_name)
 

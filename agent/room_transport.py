@@ -57,7 +57,7 @@ class RoomTransport:
 
     def session_parts(self, call: CallInfo) -> SessionParts:
         self.mode = "web" if call.mode == "web" else "sip"
-        self._max_seconds = float(call.clinic["max_call_seconds"]) + CONVERSE_MARGIN_SECONDS
+        self._max_seconds = float(call.clinic.max_call_seconds) + CONVERSE_MARGIN_SECONDS
         return production_parts(call, self.ctx.proc.userdata["vad"])
 
     def event_sink(self) -> Sink | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from livekit.agents import AgentSession, llm
+from livekit.agents import NOT_GIVEN, AgentSession, llm
 
 from agent.call_context import CallInfo
 from agent.scripted_llm import ReceptionistPolicy, ScriptedLLM
@@ -43,7 +43,7 @@ def brains(call: CallInfo, primary: llm.LLM | None = None) -> llm.LLM:
             return scripted
         from livekit.plugins import openai
 
-        primary = openai.LLM(model=settings.openai_model, base_url=settings.openai_base_url,
+        primary = openai.LLM(model=settings.openai_model, base_url=settings.openai_base_url or NOT_GIVEN,
                              api_key=settings.openai_api_key.get_secret_value())
     # retry_on_chunk_sent: a model that dies after its first words (connection dropped mid-stream) hands the
     # turn to the script too; without it the turn fails (a text-mode call ended `failed`, a phone call went

@@ -28,13 +28,15 @@ class SpeechParts:
 
 def cloud_speech_parts(settings: Settings) -> SpeechParts:
     """Deepgram STT + OpenAI TTS (keys from settings; the plugins read the environment when unset)."""
+    from livekit.agents import NOT_GIVEN
     from livekit.plugins import deepgram, openai
 
+    # NOT_GIVEN, not None, when unset: the plugins treat None as a given (empty) key and then refuse it.
     return SpeechParts(
-        stt=deepgram.STT(model=settings.deepgram_model,
-                         api_key=settings.deepgram_api_key.get_secret_value() if settings.deepgram_api_key else None),
-        tts=openai.TTS(model=settings.openai_tts_model, voice=settings.openai_tts_voice,
-                       api_key=settings.openai_api_key.get_secret_value() if settings.openai_api_key else None),
+        stt=deepgram.STT(model=settings.deepgram_model, api_key=(
+            settings.deepgram_api_key.get_secret_value() if settings.deepgram_api_key else NOT_GIVEN)),
+        tts=openai.TTS(model=settings.openai_tts_model, voice=settings.openai_tts_voice, api_key=(
+            settings.openai_api_key.get_secret_value() if settings.openai_api_key else NOT_GIVEN)),
     )
 
 

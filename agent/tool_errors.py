@@ -29,4 +29,4 @@ def error_code(output: Any) -> ToolErrorCode | None:
         except ValueError:
             return None
     code = output.get("error") if isinstance(output, dict) else None
-    return code if code in CODES else None  # type: ignore[return-value]
+    return code if code in CODES else None

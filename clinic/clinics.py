@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import time
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, cast
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import psycopg
@@ -143,7 +143,7 @@ def create_clinic(
     assert row is not None
     events.record(conn, kind="clinic.created", actor="cli", clinic_id=row["id"],
                   subject_type="clinic", subject_id=row["id"], data={"slug": slug})
-    return row
+    return cast(dict[str, Any], row)
 
 
 @dataclass(frozen=True)
@@ -272,14 +272,14 @@ def _jsonable(value: Any) -> Any:
 
 
 def get_by_slug(conn: psycopg.Connection[Any], slug: str) -> dict[str, Any]:
-    row = conn.execute("SELECT * FROM clinics WHERE slug = %s", (slug,)).fetchone()
+    row: dict[str, Any] | None = conn.execute("SELECT * FROM clinics WHERE slug = %s", (slug,)).fetchone()
     if row is None:
         raise ClinicNotFound(f"no clinic with slug {slug!r}; `python -m dialer clinic list` shows them")
     return row
 
 
 def get(conn: psycopg.Connection[Any], clinic_id: int) -> dict[str, Any]:
-    row = conn.execute("SELECT * FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
+    row: dict[str, Any] | None = conn.execute("SELECT * FROM clinics WHERE id = %s", (clinic_id,)).fetchone()
     if row is None:
         raise ClinicNotFound(f"no clinic with id {clinic_id}")
     return row

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 import time as _time
 from datetime import UTC, datetime, timedelta
-from typing import Protocol
+from typing import Protocol, cast
 
 import redis
 
@@ -81,7 +81,7 @@ class SharedSimClock:
             raw = self._redis.get(self._key)
             if raw is None:
                 return self._cached
-        a = json.loads(raw)
+        a = json.loads(cast(bytes, raw))  # a sync client: get() returns the value, not an awaitable
         self._cached = (a["sim"], a["wall"], a["speed"])
         return self._cached
 

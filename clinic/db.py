@@ -10,15 +10,15 @@ from contextlib import contextmanager
 from typing import Any
 
 import psycopg
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool
 
 from clinic.settings import get_settings
 
-_pools: dict[str, ConnectionPool] = {}
+_pools: dict[str, ConnectionPool[psycopg.Connection[DictRow]]] = {}
 
 
-def get_pool(url: str | None = None) -> ConnectionPool:
+def get_pool(url: str | None = None) -> ConnectionPool[psycopg.Connection[DictRow]]:
     """Return the process-wide pool for `url` (default: settings), opening it on first use."""
     settings = get_settings()
     url = url or settings.database_url
@@ -26,6 +26,7 @@ def get_pool(url: str | None = None) -> ConnectionPool:
     if pool is None:
         pool = ConnectionPool(
             url,
+            connection_class=psycopg.Connection[DictRow],
             min_size=settings.db_pool_min,
             max_size=settings.db_pool_max,
             kwargs={"row_factory": dict_row, "autocommit": False},

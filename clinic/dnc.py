@@ -6,8 +6,11 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import tuple_row
 
 from clinic import events
+from clinic.appointments import service as appointments
+from clinic.appointments.models import Status
 from clinic.phones import mask
 
 SOURCES = ("staff", "patient_request", "wrong_number", "carrier", "import", "api")
@@ -46,12 +49,14 @@ def is_blocked(conn: psycopg.Connection[Any], phone_e164: str, clinic_id: int) -
     return row is not None
 
 
-def hand_pending_to_staff(conn: psycopg.Connection[Any], clinic_id: int, phone_e164: str, now: datetime) -> int:
+def hand_pending_to_staff(conn: psycopg.Connection[Any], clinic_id: int, phone_e164: str, now: datetime, *,
+                          actor: str) -> int:
     """Pending appointments of patients at this number go to staff: the planner skips a DNC'd number
     forever, so left pending they would sit there until it was too late for anyone to call."""
-    return conn.execute(
-        "UPDATE appointments a SET status = 'staff_followup', status_changed_at = %s, updated_at = %s,"
-        " next_attempt_at = NULL FROM patients p"
-        " WHERE a.patient_id = p.id AND a.clinic_id = %s AND p.phone = %s AND a.status = 'pending'",
-        (now, now, clinic_id, phone_e164),
-    ).rowcount
+    with conn.cursor(row_factory=tuple_row) as cur:
+        ids = [r[0] for r in cur.execute(
+            "SELECT a.id FROM appointments a JOIN patients p ON p.id = a.patient_id"
+            " WHERE a.clinic_id = %s AND p.phone = %s AND a.status = 'pending'", (clinic_id, phone_e164))]
+    moved = appointments.transition_many(conn, ids, Status.STAFF_FOLLOWUP, actor=actor, reason="number_on_dnc",
+                                         now=now, only_from={Status.PENDING}, changes={"next_attempt_at": None})
+    return len(moved)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
@@ -14,7 +15,7 @@ from clinic.phones import mask_in_text
 _PHI_KEYS = {"patient_name", "full_name", "name", "transcript", "utterance", "text", "notes"}
 
 
-def _redact(_: Any, method: str, event: dict[str, Any]) -> dict[str, Any]:
+def _redact(_: Any, method: str, event: MutableMapping[str, Any]) -> MutableMapping[str, Any]:
     for key, value in list(event.items()):
         if key in _PHI_KEYS and method != "debug":
             event[key] = "[redacted]"
@@ -95,4 +96,5 @@ def configure(level: str = "INFO", json_output: bool = False) -> None:
 
 
 def get_logger(name: str) -> structlog.stdlib.BoundLogger:
-    return structlog.get_logger(name)
+    logger: structlog.stdlib.BoundLogger = structlog.get_logger(name)
+    return logger

@@ -47,7 +47,7 @@ def ensure_database(url: str) -> bool:
         if exists:
             return False
         try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
+            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(str(dbname))))
         except psycopg.errors.DuplicateDatabase:
             return False
         return True

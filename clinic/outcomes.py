@@ -12,10 +12,16 @@ from datetime import datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 
 from clinic import dnc, events
-from clinic.retry_policy import ALL_OUTCOMES, SETTLED_STATUSES, AppointmentState, ClinicPolicy, decide
+from clinic.appointments import service as appointments
+from clinic.appointments.models import Attempt, Outcome, Status
+from clinic.retry_policy import AppointmentState, ClinicPolicy, decide
+
+# Decisions the patient took on the call itself: they win even over a status someone else settled meanwhile.
+_PATIENT_DECISIONS = frozenset({Outcome.CONFIRMED, Outcome.RESCHEDULED, Outcome.CANCELLED})
 
 STATUS_ORDER = {"planned": 0, "dispatched": 1, "dialing": 2, "in_call": 3, "ended": 4}
 # The column `mark_attempt` stamps with `now` when the caller gives no explicit time.
@@ -31,64 +37,60 @@ class AttemptNotFound(LookupError):
     pass
 
 
-def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str, *, now: datetime,
-                   fields: dict[str, Any] | None = None) -> dict[str, Any]:
+def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: Outcome | str, *, now: datetime,
+                   fields: dict[str, Any] | None = None) -> Attempt:
     """End the attempt with `outcome` and apply the retry policy to its appointment; idempotent.
 
-    Returns the stored attempt row. If the attempt already had an outcome nothing changes (not even
+    Returns the stored attempt. If the attempt already had an outcome nothing changes (not even
     `fields`): the first writer wins.
     """
-    if outcome not in ALL_OUTCOMES:
-        raise ValueError(f"outcome {outcome!r} is not one of {sorted(ALL_OUTCOMES)}")
+    if outcome not in set(Outcome):
+        raise ValueError(f"outcome {outcome!r} is not one of {sorted(o.value for o in Outcome)}")
     fields = dict(fields or {})
     unknown = set(fields) - _FINISH_FIELDS
     if unknown:
         raise ValueError(f"finish_attempt fields not allowed: {sorted(unknown)}")
 
-    attempt = conn.execute("SELECT * FROM call_attempts WHERE id = %s FOR UPDATE", (attempt_id,)).fetchone()
+    outcome = Outcome(outcome)
+    attempt = appointments.get_attempt(conn, attempt_id, for_update=True)
     if attempt is None:
         raise AttemptNotFound(f"no call attempt with id {attempt_id}")
-    if attempt["outcome"] is not None:
+    if attempt.outcome is not None:
         return attempt
 
     sets = ["status = 'ended'", "outcome = %s", "ended_at = %s", "updated_at = %s"]
-    params: list[Any] = [outcome, now, now]
+    params: list[Any] = [outcome.value, now, now]
     for key, value in fields.items():
         sets.append(f"{key} = %s")
         params.append(Jsonb(value) if key in _JSON_FIELDS and value is not None else value)
-    if "duration_seconds" not in fields and attempt["answered_at"] is not None:
+    if "duration_seconds" not in fields and attempt.answered_at is not None:
         sets.append("duration_seconds = %s")
-        params.append(max(0.0, (now - attempt["answered_at"]).total_seconds()))
+        params.append(max(0.0, (now - attempt.answered_at).total_seconds()))
     params.append(attempt_id)
-    row = conn.execute(f"UPDATE call_attempts SET {', '.join(sets)} WHERE id = %s RETURNING *", params).fetchone()
-    assert row is not None
+    with conn.cursor(row_factory=dict_row) as cur:
+        row = cur.execute(f"UPDATE call_attempts SET {', '.join(sets)} WHERE id = %s RETURNING *", params).fetchone()
+        assert row is not None
+        clinic = cur.execute("SELECT * FROM clinics WHERE id = %s", (attempt.clinic_id,)).fetchone()
+    ended = Attempt.from_row(row)
 
-    appt = conn.execute("SELECT * FROM appointments WHERE id = %s FOR UPDATE", (attempt["appointment_id"],)).fetchone()
-    clinic = conn.execute("SELECT * FROM clinics WHERE id = %s", (attempt["clinic_id"],)).fetchone()
+    appt = appointments.get_appointment(conn, attempt.appointment_id, for_update=True)
     assert appt is not None and clinic is not None
-    state = AppointmentState(starts_at=appt["starts_at"], attempts_count=appt["attempts_count"],
-                             voicemail_left=appt["voicemail_left"], callback_at=appt["callback_at"],
-                             status=appt["status"])
-    decision = decide(outcome, attempt["attempt_number"], state, ClinicPolicy.from_clinic_row(clinic), now)
-    attempts_count = appt["attempts_count"] + (1 if decision.counts_as_attempt else 0)
-    if appt["status"] in SETTLED_STATUSES and appt["status"] != decision.status and outcome not in (
-            "confirmed", "rescheduled", "cancelled"):
+    state = AppointmentState(starts_at=appt.starts_at, attempts_count=appt.attempts_count,
+                             voicemail_left=appt.voicemail_left, callback_at=appt.callback_at, status=appt.status)
+    decision = decide(outcome, attempt.attempt_number, state, ClinicPolicy.from_clinic_row(clinic), now)
+    result: appointments.Changes = {
+        "last_outcome": outcome, "voicemail_left": decision.voicemail_left,
+        "attempts_count": appt.attempts_count + (1 if decision.counts_as_attempt else 0)}
+    if appt.settled and appt.status != decision.status and outcome not in _PATIENT_DECISIONS:
         # Settled by someone else (staff, an agent tool in this call): record the result, keep the status.
-        conn.execute(
-            "UPDATE appointments SET last_outcome = %s, attempts_count = %s, voicemail_left = %s,"
-            " next_attempt_at = NULL, updated_at = %s WHERE id = %s",
-            (outcome, attempts_count, decision.voicemail_left, now, appt["id"]))
+        appointments.update(conn, appt.id, {**result, "next_attempt_at": None}, now=now)
     else:
-        conn.execute(
-            "UPDATE appointments SET last_outcome = %s, attempts_count = %s, voicemail_left = %s,"
-            " next_attempt_at = %s, status = %s,"
-            " status_changed_at = CASE WHEN status = %s THEN status_changed_at ELSE %s END, updated_at = %s"
-            " WHERE id = %s",
-            (outcome, attempts_count, decision.voicemail_left, decision.next_attempt_at, decision.status,
-             decision.status, now, now, appt["id"]))
-    events.record(conn, kind="call_attempt.ended", actor="dialer", clinic_id=attempt["clinic_id"],
+        appointments.transition(conn, appt.id, Status(decision.status), actor="dialer", reason=decision.reason,
+                                now=now, changes={**result, "next_attempt_at": decision.next_attempt_at},
+                                event={"attempt_id": attempt_id, "outcome": outcome.value})
+    events.record(conn, kind="call_attempt.ended", actor="dialer", clinic_id=attempt.clinic_id,
                   subject_type="call_attempt", subject_id=attempt_id,
-                  data={"outcome": outcome, "appointment_id": appt["id"], "decision": decision.reason,
+                  data={"outcome": outcome.value, "appointment_id": appt.id, "decision": decision.reason,
                         "appointment_status": decision.status, "sip_status_code": fields.get("sip_status_code")})
     if fields.get("sip_status_code") is not None or str(fields.get("error") or "").startswith(CRASH_PREFIX):
         # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
@@ -96,8 +98,8 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
         from clinic.circuit_breaker import is_crash, is_trunk_failure, trip_if_needed
 
         if is_trunk_failure(fields.get("sip_status_code")) or is_crash(outcome, fields.get("error")):
-            trip_if_needed(conn, attempt["clinic_id"], now=now)
-    return row
+            trip_if_needed(conn, attempt.clinic_id, now=now)
+    return ended
 
 
 def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, job: str,
@@ -106,17 +108,17 @@ def quarantine_attempt(conn: psycopg.Connection[Any], attempt_id: int, *, now: d
     constraint), without the retry policy: the attempt becomes `lost` and its appointment goes to staff
     (`staff_followup`), so automation stops for that one appointment and nobody is dialed on a guess.
     The caller's job logged and counted the failure; this only makes sure the row stops coming back."""
-    row = conn.execute(
+    row: dict[str, Any] | None = conn.execute(
         "UPDATE call_attempts SET status = 'ended', outcome = 'lost', ended_at = %s, updated_at = %s,"
         " error = %s WHERE id = %s AND outcome IS NULL RETURNING *",
         (now, now, f"quarantined by the {job}: {type(exc).__name__} while ending it; staff must check the"
                    " appointment", attempt_id)).fetchone()
     if row is None:
         return None
-    conn.execute(
-        "UPDATE appointments SET status = 'staff_followup', last_outcome = 'lost', next_attempt_at = NULL,"
-        " status_changed_at = %s, updated_at = %s WHERE id = %s AND status = 'pending'",
-        (now, now, row["appointment_id"]))
+    appointments.transition(conn, row["appointment_id"], Status.STAFF_FOLLOWUP, actor="dialer",
+                            reason=f"attempt_quarantined_by_{job}", now=now, only_from={Status.PENDING},
+                            changes={"last_outcome": Outcome.LOST, "next_attempt_at": None},
+                            event={"attempt_id": attempt_id})
     events.record(conn, kind="call_attempt.quarantined", actor="dialer", clinic_id=row["clinic_id"],
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"job": job, "error": type(exc).__name__, "appointment_id": row["appointment_id"]})
@@ -137,7 +139,7 @@ def crash_error(exc: BaseException) -> str:
 
 
 def fail_crashed_attempt(conn: psycopg.Connection[Any], attempt_id: int, exc: BaseException, *,
-                         now: datetime) -> dict[str, Any]:
+                         now: datetime) -> Attempt:
     """An agent job raised: end its attempt `failed` with the reason (`crash_error`), apply the retry policy
     (failed backs off and counts, so a clinic that always crashes exhausts its attempts instead of looping
     through `lost` for ever) and feed the circuit breaker, which pauses a clinic whose calls keep crashing.
@@ -146,13 +148,13 @@ def fail_crashed_attempt(conn: psycopg.Connection[Any], attempt_id: int, exc: Ba
 
 
 def end_undialed_on_dnc(conn: psycopg.Connection[Any], attempt_id: int, *, now: datetime, error: str,
-                        actor: str) -> dict[str, Any]:
+                        actor: str) -> Attempt:
     """The number went on a DNC list after the attempt was planned (seen at dispatch or at dial time):
     end the attempt undialed as `lost` (not counted as an attempt) and hand the appointments waiting on
     that number to staff, in the caller's transaction."""
-    row = finish_attempt(conn, attempt_id, "lost", now=now, fields={"error": error})
-    settled = dnc.hand_pending_to_staff(conn, row["clinic_id"], row["phone"], now)
-    events.record(conn, kind="call.not_dialed", actor=actor, clinic_id=row["clinic_id"],
+    row = finish_attempt(conn, attempt_id, Outcome.LOST, now=now, fields={"error": error})
+    settled = dnc.hand_pending_to_staff(conn, row.clinic_id, row.phone, now, actor=actor)
+    events.record(conn, kind="call.not_dialed", actor=actor, clinic_id=row.clinic_id,
                   subject_type="call_attempt", subject_id=attempt_id,
                   data={"reason": "number on DNC", "appointments_to_staff": settled})
     return row

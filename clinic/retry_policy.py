@@ -13,25 +13,22 @@ from typing import Any
 
 from clinic.calling_calendar import ClinicCalendar
 
+from clinic.appointments.models import Outcome, Status
+
 # Outcomes that settle the appointment for good, with the appointment status each one leaves.
-FINAL_OUTCOMES: dict[str, str] = {
-    "confirmed": "confirmed",
-    "rescheduled": "rescheduled",
-    "cancelled": "cancelled",
+FINAL_OUTCOMES: dict[Outcome, Status] = {
+    Outcome.CONFIRMED: Status.CONFIRMED,
+    Outcome.RESCHEDULED: Status.RESCHEDULED,
+    Outcome.CANCELLED: Status.CANCELLED,
     # A person asked us to stop, said it is the wrong number, or is now talking to staff: automation stops
     # and a human decides what to do with the appointment.
-    "opted_out": "staff_followup",
-    "wrong_number": "staff_followup",
-    "transferred": "staff_followup",
+    Outcome.OPTED_OUT: Status.STAFF_FOLLOWUP,
+    Outcome.WRONG_NUMBER: Status.STAFF_FOLLOWUP,
+    Outcome.TRANSFERRED: Status.STAFF_FOLLOWUP,
 }
-# Outcomes after which the same appointment may be tried again.
-RETRYABLE_OUTCOMES = frozenset({
-    "busy", "no_answer", "rejected", "failed", "hung_up", "not_patient", "callback_requested",
-    "voicemail_left", "lost",
-})
-ALL_OUTCOMES = frozenset(FINAL_OUTCOMES) | RETRYABLE_OUTCOMES
-# Appointment statuses where automation has stopped; a late attempt result never reopens them.
-SETTLED_STATUSES = frozenset({"confirmed", "rescheduled", "cancelled", "unreachable", "staff_followup"})
+# Outcomes after which the same appointment may be tried again: every other one.
+RETRYABLE_OUTCOMES: frozenset[Outcome] = frozenset(Outcome) - set(FINAL_OUTCOMES)
+ALL_OUTCOMES: frozenset[Outcome] = frozenset(Outcome)
 
 
 class RetryPolicyError(ValueError):
@@ -77,7 +74,7 @@ class AppointmentState:
     attempts_count: int = 0           # counted attempts before this one
     voicemail_left: bool = False      # a voicemail was left by an earlier attempt
     callback_at: datetime | None = None
-    status: str = "pending"
+    status: Status = Status.PENDING
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,7 @@ class ClinicPolicy:
 class Decision:
     """`status` is the appointment's new status; when it is 'pending', `next_attempt_at` says when."""
 
-    status: str
+    status: Status
     next_attempt_at: datetime | None
     counts_as_attempt: bool
     voicemail_left: bool
@@ -107,7 +104,7 @@ class Decision:
 
     @property
     def final(self) -> bool:
-        return self.status != "pending"
+        return self.status != Status.PENDING
 
 
 def _next_day_at_shifted_time(attempt_at: datetime, days: ClinicCalendar, shift: timedelta) -> datetime:
@@ -125,7 +122,7 @@ def _next_day_at_shifted_time(attempt_at: datetime, days: ClinicCalendar, shift:
     return (start + offset).replace(tzinfo=tz)
 
 
-def decide(outcome: str, attempt_number: int, appointment: AppointmentState, policy: ClinicPolicy,
+def decide(outcome: Outcome | str, attempt_number: int, appointment: AppointmentState, policy: ClinicPolicy,
            now: datetime) -> Decision:
     """The next step for an appointment after attempt `attempt_number` ended with `outcome` at `now`.
 
@@ -136,40 +133,41 @@ def decide(outcome: str, attempt_number: int, appointment: AppointmentState, pol
     """
     if outcome not in ALL_OUTCOMES:
         raise ValueError(f"unknown outcome {outcome!r}")
+    outcome = Outcome(outcome)
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     r = policy.retry
     if outcome in FINAL_OUTCOMES:
-        return Decision(FINAL_OUTCOMES[outcome], None, True, appointment.voicemail_left, outcome)
+        return Decision(FINAL_OUTCOMES[outcome], None, True, appointment.voicemail_left, outcome.value)
 
-    counts = outcome != "lost"
+    counts = outcome != Outcome.LOST
     attempts_after = appointment.attempts_count + (1 if counts else 0)
-    voicemail = appointment.voicemail_left or outcome == "voicemail_left"
+    voicemail = appointment.voicemail_left or outcome == Outcome.VOICEMAIL_LEFT
 
-    if outcome == "lost" and attempt_number - attempts_after >= r.max_lost:
-        return Decision("staff_followup", None, False, voicemail, "too_many_lost_attempts")
+    if outcome == Outcome.LOST and attempt_number - attempts_after >= r.max_lost:
+        return Decision(Status.STAFF_FOLLOWUP, None, False, voicemail, "too_many_lost_attempts")
     if attempts_after >= r.max_attempts:
-        return Decision("unreachable", None, counts, voicemail, "attempts_exhausted")
+        return Decision(Status.UNREACHABLE, None, counts, voicemail, "attempts_exhausted")
     if appointment.voicemail_left and counts:
         # The one try allowed after a voicemail has now been made.
-        return Decision("unreachable", None, counts, voicemail, "voicemail_followup_done")
+        return Decision(Status.UNREACHABLE, None, counts, voicemail, "voicemail_followup_done")
 
-    if outcome == "voicemail_left":
+    if outcome == Outcome.VOICEMAIL_LEFT:
         if policy.days is None:
             at = now + timedelta(days=1)
         else:
             at = _next_day_at_shifted_time(now, policy.days, timedelta(minutes=r.time_of_day_shift_minutes))
-    elif outcome == "busy":
+    elif outcome == Outcome.BUSY:
         at = now + timedelta(minutes=r.busy_minutes)
-    elif outcome in ("no_answer", "rejected"):
+    elif outcome in (Outcome.NO_ANSWER, Outcome.REJECTED):
         at = now + timedelta(minutes=r.no_answer_minutes)
-    elif outcome == "failed":
+    elif outcome == Outcome.FAILED:
         at = now + timedelta(minutes=r.failed_minutes * 2 ** max(0, attempt_number - 1))
-    elif outcome == "hung_up":
+    elif outcome == Outcome.HUNG_UP:
         at = now + timedelta(minutes=r.hung_up_minutes)
-    elif outcome == "not_patient":
+    elif outcome == Outcome.NOT_PATIENT:
         at = now + timedelta(minutes=r.not_patient_minutes)
-    elif outcome == "callback_requested":
+    elif outcome == Outcome.CALLBACK_REQUESTED:
         at = appointment.callback_at if appointment.callback_at and appointment.callback_at > now else (
             now + timedelta(minutes=r.callback_minutes))
     else:  # lost
@@ -180,6 +178,6 @@ def decide(outcome: str, attempt_number: int, appointment: AppointmentState, pol
     except OverflowError:  # an appointment at the very start of the calendar (year 1): long past, no retry
         latest = datetime.min.replace(tzinfo=now.tzinfo)
     if at > latest:
-        status = "staff_followup" if outcome == "callback_requested" else "unreachable"
+        status = Status.STAFF_FOLLOWUP if outcome == Outcome.CALLBACK_REQUESTED else Status.UNREACHABLE
         return Decision(status, None, counts, voicemail, "too_close_to_appointment")
-    return Decision("pending", at, counts, voicemail, f"retry_after_{outcome}")
+    return Decision(Status.PENDING, at, counts, voicemail, f"retry_after_{outcome.value}")

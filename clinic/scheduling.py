@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -17,7 +18,8 @@ from zoneinfo import ZoneInfo
 
 import psycopg
 
-from clinic import events
+from clinic.appointments import service as appointments
+from clinic.appointments.models import Status
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 _WEEKDAY_RE = re.compile(r"\b(mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?s?\b")
@@ -129,9 +131,9 @@ def parse_preference(text: str, *, today: date) -> Preference:
         year = today.year + (1 if month < today.month else 0)
         with contextlib.suppress(ValueError):
             days = {date(year, month, int(m.group(2)))}
-    m = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
-    if m and not re.search(month_re, t):
-        d = int(m.group(1))
+    nth = re.search(r"\bthe (\d{1,2})(?:st|nd|rd|th)\b", t)
+    if nth and not re.search(month_re, t):
+        d = int(nth.group(1))
         cand = today.replace(day=1)
         for _ in range(2):
             try:
@@ -204,7 +206,7 @@ def _spread(rows: list[dict[str, Any]], tz: ZoneInfo, limit: int) -> list[dict[s
         return []
 
     def minute_of_day(r: dict[str, Any]) -> int:
-        local = r["starts_at"].astimezone(tz)
+        local: datetime = r["starts_at"].astimezone(tz)
         return local.hour * 60 + local.minute
 
     def farthest(candidates: list[dict[str, Any]], picked: list[dict[str, Any]]) -> dict[str, Any]:
@@ -241,6 +243,16 @@ def free_slots(conn: psycopg.Connection[Any], *, clinic_id: int, provider: str |
     return conn.execute(sql + " ORDER BY starts_at", params).fetchall()
 
 
+def slot_changes(slot: Mapping[str, Any]) -> appointments.Changes:
+    """What moving an appointment into `slot` changes: its time, provider, length, and its location when the
+    slot names one (a slot without a location keeps the appointment's)."""
+    changes: appointments.Changes = {"starts_at": slot["starts_at"], "provider": slot["provider"],
+                                     "duration_minutes": slot["duration_minutes"]}
+    if slot["location"] is not None:
+        changes["location"] = slot["location"]
+    return changes
+
+
 class SlotTaken(Exception):
     """The slot was booked by someone else between offering and choosing it."""
 
@@ -267,14 +279,10 @@ def book_slot(conn: psycopg.Connection[Any], *, appointment_id: int, slot_id: in
                            " WHERE id = %s AND appointment_id IS NULL", (appointment_id, now, slot_id)).rowcount
     if claimed != 1:
         raise SlotTaken(f"slot {slot_id} is no longer free")
-    conn.execute(
-        "UPDATE appointments SET starts_at = %s, provider = %s, location = COALESCE(%s, location),"
-        " duration_minutes = %s, status = 'rescheduled', status_changed_at = %s, updated_at = %s WHERE id = %s",
-        (slot["starts_at"], slot["provider"], slot["location"], slot["duration_minutes"], now, now, appointment_id))
-    events.record(conn, kind="appointment.rescheduled", actor=actor, clinic_id=appt["clinic_id"],
-                  subject_type="appointment", subject_id=appointment_id,
-                  data={"from": appt["starts_at"].isoformat(), "to": slot["starts_at"].isoformat(),
-                        "slot_id": slot_id})
+    appointments.transition(conn, appointment_id, Status.RESCHEDULED, actor=actor, reason="patient_rescheduled",
+                            now=now, changes=slot_changes(slot),
+                            event={"from": appt["starts_at"].isoformat(), "to": slot["starts_at"].isoformat(),
+                                   "slot_id": slot_id})
     return {"already": False, "starts_at": slot["starts_at"], "slot_id": slot_id}
 
 

@@ -55,7 +55,7 @@ def report_failure(conn: psycopg.Connection[Any] | None, job: str, row_id: Any, 
 def each_isolated(conn: psycopg.Connection[Any], job: str, rows: Iterable[T], work: Callable[[T], R], *,
                   row_id: Callable[[T], Any], clinic_id: Callable[[T], int | None] = lambda _: None,
                   subject_type: str | None = None,
-                  on_failure: Callable[[T, BaseException], None] | None = None) -> Isolated:
+                  on_failure: Callable[[T, BaseException], object] | None = None) -> Isolated:
     """Run `work(row)` for every row, each in a savepoint of the caller's transaction.
 
     A row that raises is rolled back alone and reported; then `on_failure(row, exc)` runs (in its own

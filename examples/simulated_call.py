@@ -22,6 +22,8 @@ from typing import Any
 from agent.far_end import FarEnd
 from agent.sim_mode import SimResult, run_sim_job
 from clinic import clinics
+from clinic.appointments import service as appointments
+from clinic.appointments.models import Status
 from clinic.call_lists.importer import import_call_list
 from clinic.clock import FixedClock, set_clock
 from clinic.db import connect
@@ -54,7 +56,8 @@ def prepare_attempt(external_id: str) -> tuple[int, str]:
         # One in-flight attempt per appointment (the database enforces it): close a leftover one first.
         conn.execute("UPDATE call_attempts SET status = 'ended', outcome = 'lost', ended_at = now()"
                      " WHERE appointment_id = %s AND outcome IS NULL", (row["id"],))
-        conn.execute("UPDATE appointments SET status = 'pending' WHERE id = %s", (row["id"],))
+        appointments.transition(conn, row["id"], Status.PENDING, actor="cli", reason="example_call_again",
+                                now=NOW)
         attempt = conn.execute(
             "INSERT INTO call_attempts (clinic_id, appointment_id, attempt_number, phone, mode, status)"
             " VALUES (%s, %s, %s, %s, 'sim', 'dispatched') RETURNING id",

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +24,7 @@ from livekit.agents.voice import io
 from agent.amd_audio import decide, install_tone_tap, late_beep, phone_amd
 from agent.call_context import CallInfo
 from agent.session_factory import SessionParts, build_session, scripted_brain
+from clinic.appointments.models import Appointment, Clinic
 from sim.phone_audio import read_wav
 
 FRAME_MS = 20
@@ -74,9 +76,12 @@ class AudioVerdict:
 
 
 def _call_for_amd() -> CallInfo:
+    # Only the greeting is heard: the clinic's name is all the agent says, so the appointment is a placeholder.
     return CallInfo(attempt_id=0, attempt_number=1, mode="sim", phone="+15555550100",
-                    clinic={"name": "Maple Clinic", "timezone": "America/New_York", "callback_number": None},
-                    appointment={}, patient_full_name="Pat Example")
+                    clinic=Clinic(id=0, slug="maple", name="Maple Clinic", timezone="America/New_York"),
+                    appointment=Appointment(id=0, clinic_id=0, external_id="amd", patient_id=0,
+                                            starts_at=datetime(2027, 1, 1, 15, tzinfo=UTC)),
+                    patient_full_name="Pat Example")
 
 
 async def amd_on_wav(path: Path | str, *, stt: Any, vad: Any, turn_detection: Any = None,

@@ -104,6 +104,7 @@ class PiperEngine:
                 continue
             ids = self._voice.phonemes_to_ids(sentence)
             audio = self._voice.phoneme_ids_to_audio(ids, config)
+            assert isinstance(audio, np.ndarray)  # a tuple only with include_alignments=True
             yield _to_int16(audio)
 
 

@@ -6,7 +6,7 @@ on the internet: it needs METRICS_TOKEN or the operator key (clinic keys must no
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, cast
 
 import redis
 from fastapi import APIRouter
@@ -98,7 +98,7 @@ class ClinicCollector(Collector):
         try:
             client = redis.Redis.from_url(settings.redis_url, socket_timeout=2, socket_connect_timeout=2)
             for queue in settings.metrics_queues:
-                g.add_metric([queue], client.llen(queue))
+                g.add_metric([queue], cast(int, client.llen(queue)))  # a sync client: the length itself
             client.close()
         except redis.RedisError as exc:
             log.warning("metrics.redis_unreachable", error=type(exc).__name__)

@@ -32,6 +32,7 @@ import psycopg
 from psycopg.types.json import Jsonb
 
 from clinic import events, slots
+from clinic.appointments import service as appointments
 from clinic.call_lists.columns import ColumnMap, map_header
 from clinic.call_lists.decoding import decode, delimiter_name, iter_records, sniff_delimiter
 from clinic.call_lists.report import ImportReport, RowError, WholeFileError, row_error
@@ -192,7 +193,7 @@ def _store_failed(conn: psycopg.Connection[Any], clinic: dict[str, Any], filenam
 
 
 def _id(row: Any) -> int:
-    return row["id"] if isinstance(row, dict) else row[0]
+    return int(row["id"] if isinstance(row, dict) else row[0])
 
 
 _STAGE_COLUMNS = ("line", "external_id", "patient_name", "phone", "starts_at", "duration_minutes", "provider",
@@ -225,7 +226,7 @@ def _write(conn: psycopg.Connection[Any], clinic: dict[str, Any], rows: Iterator
     # releases the GIL while the server works), this thread validates chunk k+1. The connection is
     # used by one thread at a time: the next chunk is submitted only after the previous one finished.
     totals = _ChunkCounts()
-    params = {"c": clinic_id, "list": call_list_id, "now": now}
+    params = {"c": clinic_id, "list": call_list_id, "now": now, "actor": source}
     with ThreadPoolExecutor(max_workers=1, thread_name_prefix="call-list-load") as pool:
         pending: Future[None] | None = None
         for chunk in _batched(rows):
@@ -313,24 +314,10 @@ def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: di
         UPDATE slots SET appointment_id = NULL, booked_at = NULL
          WHERE clinic_id = %(c)s
            AND appointment_id IN (SELECT id FROM call_list_changed WHERE reset OR provider_changed)""", params)
-    totals.updated += conn.execute("""
-        UPDATE appointments a SET
-               patient_id = p.id,
-               starts_at = CASE WHEN c.file_moved THEN s.starts_at ELSE a.starts_at END,
-               imported_starts_at = s.starts_at,
-               duration_minutes = s.duration_minutes, provider = s.provider, location = s.location,
-               timezone = s.timezone, notes = s.notes, row_hash = s.row_hash, call_list_id = %(list)s,
-               updated_at = now(),
-               status = CASE WHEN c.reset THEN 'pending' ELSE a.status END,
-               status_changed_at = CASE WHEN c.reset THEN %(now)s ELSE a.status_changed_at END,
-               attempts_count = CASE WHEN c.reset THEN 0 ELSE a.attempts_count END,
-               next_attempt_at = CASE WHEN c.reset THEN NULL ELSE a.next_attempt_at END,
-               voicemail_left = CASE WHEN c.reset THEN false ELSE a.voicemail_left END,
-               callback_at = CASE WHEN c.reset THEN NULL ELSE a.callback_at END
-          FROM call_list_changed c JOIN call_list_stage s ON s.line = c.line
-          JOIN patients p ON p.clinic_id = %(c)s AND p.phone = s.phone AND lower(p.full_name) = lower(s.patient_name)
-         WHERE a.id = c.id""", params).rowcount
-    totals.moved += _first(conn.execute("SELECT count(*) FROM call_list_changed WHERE reset").fetchone())
+    updated, moved = appointments.apply_call_list_rows(conn, clinic_id=params["c"], call_list_id=params["list"],
+                                                       actor=params["actor"], now=params["now"])
+    totals.updated += updated
+    totals.moved += moved
     totals.imported += conn.execute("""
         INSERT INTO appointments (clinic_id, external_id, patient_id, starts_at, imported_starts_at,
                                   duration_minutes, provider, location, timezone, notes, row_hash,
@@ -342,8 +329,3 @@ def _load_chunk(conn: psycopg.Connection[Any], chunk: list[CleanRow], params: di
          WHERE NOT EXISTS (SELECT 1 FROM appointments a WHERE a.clinic_id = %(c)s AND a.external_id = s.external_id)
         ON CONFLICT (clinic_id, external_id) DO NOTHING""", params).rowcount
 
-
-def _first(row: Any) -> int:
-    if row is None:
-        return 0
-    return next(iter(row.values())) if isinstance(row, dict) else row[0]

@@ -214,9 +214,9 @@ class RowValidator:
             else:
                 duration = int(value)
 
-        for column, value, limit in (("provider", provider, MAX_TEXT), ("location", location, MAX_TEXT),
-                                     ("notes", notes, MAX_NOTES)):
-            if len(value) > limit:
+        for column, text, limit in (("provider", provider, MAX_TEXT), ("location", location, MAX_TEXT),
+                                    ("notes", notes, MAX_NOTES)):
+            if len(text) > limit:
                 err(column, f"{column} is longer than {limit} characters")
 
         if errors or starts_at is None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any, NoReturn
@@ -36,14 +36,14 @@ def dumps(obj: Any) -> str:
     return json.dumps(obj, default=_default, ensure_ascii=False)
 
 
-def emit(obj: Any, as_json: bool, human: Callable[[Any], None]) -> None:
+def emit(obj: Any, as_json: bool, human: Callable[[Any], object]) -> None:
     if as_json:
         sys.stdout.write(dumps(obj) + "\n")
     else:
         human(obj)
 
 
-def table(rows: Sequence[dict[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
+def table(rows: Sequence[Mapping[str, Any]], columns: Sequence[str], title: str | None = None) -> None:
     t = Table(title=title)
     for c in columns:
         t.add_column(c)

@@ -1,7 +1,8 @@
+import type { Outcome } from "./domain";
 import { OUTCOME_COLORS, label } from "./format";
 
 /** Horizontal bars, biggest first: readable at a glance on a tablet, no chart library needed. */
-export function OutcomeChart({ outcomes }: { outcomes: Record<string, number> }) {
+export function OutcomeChart({ outcomes }: { outcomes: Partial<Record<Outcome, number>> }) {
   const entries = Object.entries(outcomes).sort((a, b) => b[1] - a[1]);
   const max = Math.max(1, ...entries.map(([, n]) => n));
   if (!entries.length) return <p className="muted">No calls ended yet.</p>;
@@ -11,7 +12,7 @@ export function OutcomeChart({ outcomes }: { outcomes: Record<string, number> })
         <div className="bar-row" key={outcome} data-outcome={outcome}>
           <span className="bar-label">{label(outcome)}</span>
           <span className="bar-track">
-            <span className="bar" style={{ width: `${(n / max) * 100}%`, background: OUTCOME_COLORS[outcome] ?? "#888" }} />
+            <span className="bar" style={{ width: `${(n / max) * 100}%`, background: OUTCOME_COLORS[outcome as Outcome] }} />
           </span>
           <span className="bar-value">{n}</span>
         </div>

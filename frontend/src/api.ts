@@ -1,4 +1,6 @@
 // Talks to the token server. The API key lives in sessionStorage: it goes away with the tab.
+import type { AttemptStatus, Outcome, Status } from "./domain";
+
 const KEY = "clinic-dialer.api-key";
 const CLINIC = "clinic-dialer.clinic";
 
@@ -86,27 +88,27 @@ export interface Batch {
   unreachable: number; staff_followup: number; voicemail_left: number;
 }
 export interface DayStats {
-  date: string; calls: number; in_flight: number; outcomes: Record<string, number>; appointments_called: number;
+  date: string; calls: number; in_flight: number; outcomes: Partial<Record<Outcome, number>>; appointments_called: number;
   appointments_confirmed: number; confirmation_rate: number | null; total_cost_usd: number;
   cost_per_confirmed_usd: number | null; batch: Batch | null;
 }
 export interface CallRow {
   id: number; appointment_id: number; external_id: string; patient_name: string; phone_masked: string;
-  appointment_starts_at: string; attempt_number: number; mode: string; status: string; outcome: string | null;
+  appointment_starts_at: string; attempt_number: number; mode: string; status: AttemptStatus; outcome: Outcome | null;
   planned_at: string; ended_at: string | null; duration_seconds: number | null; cost_usd: number | null;
 }
 export interface TranscriptItem {
   role?: string; text?: string; name?: string; ok?: boolean; at?: string; t?: number; filler?: boolean;
 }
 export interface CallDetail extends CallRow {
-  provider: string | null; appointment_status: string; sip_status_code: number | null; sip_status: string | null;
+  provider: string | null; appointment_status: Status; sip_status_code: number | null; sip_status: string | null;
   error: string | null; dispatched_at: string | null; dial_started_at: string | null; answered_at: string | null;
   summary: string | null; transcript: TranscriptItem[];
   timeline: { at: string | null; kind: string; actor: string; data: Record<string, unknown> }[];
 }
 export interface Page<T> { items: T[]; total: number; limit: number; offset: number }
 export interface Appointment {
-  id: number; external_id: string; patient_name: string; starts_at: string; provider: string | null; status: string;
+  id: number; external_id: string; patient_name: string; starts_at: string; provider: string | null; status: Status;
 }
 export interface RowError { row: number | null; column: string | null; message: string }
 export interface ImportReport {

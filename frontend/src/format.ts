@@ -1,4 +1,7 @@
-export const OUTCOME_COLORS: Record<string, string> = {
+import type { Outcome } from "./domain";
+
+// One colour per outcome: `tsc` fails when an outcome (domain.ts, generated from the Python enum) has none.
+export const OUTCOME_COLORS: Record<Outcome, string> = {
   confirmed: "#1a7f4b", rescheduled: "#2f6fb3", cancelled: "#8a5a00", callback_requested: "#6b5bb3",
   voicemail_left: "#7a7f87", no_answer: "#a0a6ad", busy: "#b5762a", rejected: "#b34040", failed: "#c0392b",
   hung_up: "#9a6b6b", lost: "#5c5c5c", not_patient: "#8e7cc3", wrong_number: "#c27ba0", opted_out: "#444",

@@ -8,6 +8,7 @@ import pytest
 
 from agent.call_context import CallInfo
 from agent.confirmation_agent import answer_from_facts
+from clinic.appointments.models import Appointment, Clinic
 from tests.agent.conftest import ScriptedFarEnd, agent_lines
 
 FACTS = {
@@ -21,9 +22,10 @@ FACTS = {
 
 def _call(facts: dict[str, str] | None = None) -> CallInfo:
     return CallInfo(attempt_id=1, attempt_number=1, mode="sim", phone="+12125550143",
-                    clinic={"name": "Sunrise Family Medicine", "timezone": "America/New_York"},
-                    appointment={"starts_at": datetime(2026, 3, 4, 14, 15, tzinfo=UTC), "provider": "Dr. Patel",
-                                 "location": "Main Street office"},
+                    clinic=Clinic(id=1, slug="sunrise", name="Sunrise Family Medicine", timezone="America/New_York"),
+                    appointment=Appointment(id=1, clinic_id=1, external_id="A1", patient_id=1,
+                                            starts_at=datetime(2026, 3, 4, 14, 15, tzinfo=UTC), provider="Dr. Patel",
+                                            location="Main Street office"),
                     patient_full_name="Maria Lopez", facts=dict(FACTS if facts is None else facts))
 
 

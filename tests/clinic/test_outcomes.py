@@ -31,7 +31,7 @@ def test_finish_applies_retry_policy_and_is_idempotent(conn: Conn, make_clinic) 
     aid, att = _setup(conn, make_clinic)
     row = finish_attempt(conn, att, "busy", now=NOW, fields={"sip_status_code": 486, "sip_status": "Busy Here"})
     conn.commit()
-    assert (row["status"], row["outcome"], row["sip_status_code"], row["ended_at"]) == ("ended", "busy", 486, NOW)
+    assert (row.status, row.outcome, row.sip_status_code, row.ended_at) == ("ended", "busy", 486, NOW)
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (aid,)).fetchone()
     assert (appt["status"], appt["attempts_count"], appt["last_outcome"]) == ("pending", 1, "busy")
     assert appt["next_attempt_at"] == NOW + timedelta(minutes=15)
@@ -39,7 +39,7 @@ def test_finish_applies_retry_policy_and_is_idempotent(conn: Conn, make_clinic) 
     # A late writer (e.g. the reaper) does not overwrite the final outcome, nor count the attempt twice.
     again = finish_attempt(conn, att, "lost", now=NOW + timedelta(minutes=5), fields={"error": "late"})
     conn.commit()
-    assert (again["outcome"], again["error"]) == ("busy", None)
+    assert (again.outcome, again.error) == ("busy", None)
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (aid,)).fetchone()
     assert (appt["attempts_count"], appt["last_outcome"]) == (1, "busy")
 
@@ -51,8 +51,8 @@ def test_finish_stores_call_fields_and_final_status(conn: Conn, make_clinic) -> 
         "transcript": [{"role": "agent", "text": "hi"}], "summary": "confirmed", "usage": {"llm_tokens": 10},
         "cost_usd": 0.0123})
     conn.commit()
-    assert row["transcript"] == [{"role": "agent", "text": "hi"}]
-    assert float(row["duration_seconds"]) == 90.0
+    assert row.transcript == [{"role": "agent", "text": "hi"}]
+    assert float(row.duration_seconds or 0) == 90.0
     assert conn.execute("SELECT status FROM appointments WHERE id = %s", (aid,)).fetchone()["status"] == "confirmed"
 
 
@@ -62,6 +62,11 @@ def test_last_attempt_makes_appointment_unreachable(conn: Conn, make_clinic) -> 
     conn.commit()
     appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (aid,)).fetchone()
     assert (appt["status"], appt["attempts_count"], appt["next_attempt_at"]) == ("unreachable", 3, None)
+    assert conn.execute("SELECT kind, actor, data FROM events WHERE subject_type = 'appointment'"
+                        " AND subject_id = %s", (aid,)).fetchall() == [
+        {"kind": "appointment.unreachable", "actor": "dialer",
+         "data": {"from_status": "pending", "reason": "attempts_exhausted", "attempt_id": att,
+                  "outcome": "no_answer"}}]
 
 
 def test_settled_appointment_keeps_its_status(conn: Conn, make_clinic) -> None:

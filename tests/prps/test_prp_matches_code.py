@@ -10,7 +10,8 @@ from typing import Any
 
 import psycopg
 
-from clinic.retry_policy import ALL_OUTCOMES, SETTLED_STATUSES, RetryPolicy
+from clinic.appointments.models import SETTLED_STATUSES
+from clinic.retry_policy import ALL_OUTCOMES, RetryPolicy
 
 PRP_FILE = Path(__file__).resolve().parents[2] / "PRPs" / "appointment_confirmation_dialer.md"
 PRP = " ".join(PRP_FILE.read_text().split())  # whitespace-normalised: line breaks do not matter

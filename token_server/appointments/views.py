@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from clinic.appointments.models import Outcome, Status
 from clinic.phones import mask
 from token_server.auth import ClinicScope
 from token_server.database import Conn
@@ -15,10 +16,6 @@ from token_server.errors import COMMON_RESPONSES, not_found
 
 router = APIRouter(prefix="/api/appointments", tags=["appointments"], responses=COMMON_RESPONSES)
 
-AppointmentStatus = Literal["pending", "confirmed", "rescheduled", "cancelled", "unreachable", "staff_followup"]
-Outcome = Literal["confirmed", "rescheduled", "cancelled", "callback_requested", "not_patient", "wrong_number",
-                  "opted_out", "transferred", "voicemail_left", "no_answer", "busy", "rejected", "failed",
-                  "hung_up", "lost"]
 
 
 class AppointmentOut(BaseModel):
@@ -30,10 +27,10 @@ class AppointmentOut(BaseModel):
     duration_minutes: int
     provider: str | None
     location: str | None
-    status: AppointmentStatus
+    status: Status
     attempts_count: int
     next_attempt_at: datetime | None
-    last_outcome: str | None
+    last_outcome: Outcome | None
     voicemail_left: bool
     is_test: bool
 
@@ -51,7 +48,7 @@ _SELECT = ("SELECT a.id, a.external_id, p.full_name AS patient_name, p.phone, a.
            " JOIN clinics c ON c.id = a.clinic_id")
 
 
-def _out(row: dict) -> AppointmentOut:
+def _out(row: dict[str, Any]) -> AppointmentOut:
     return AppointmentOut.model_validate({**row, "phone_masked": mask(row["phone"])})
 
 
@@ -59,7 +56,7 @@ def _out(row: dict) -> AppointmentOut:
 def list_appointments(
     caller: ClinicScope, conn: Conn,
     on: Annotated[date | None, Query(alias="date", description="appointment day, clinic time")] = None,
-    status: Annotated[AppointmentStatus | None, Query()] = None,
+    status: Annotated[Status | None, Query()] = None,
     outcome: Annotated[Outcome | None, Query(description="last call outcome")] = None,
     include_tests: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 50,

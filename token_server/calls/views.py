@@ -8,15 +8,14 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from clinic.appointments.models import AttemptStatus, Outcome, Status
 from clinic.phones import mask
-from token_server.appointments.views import Outcome
 from token_server.auth import ClinicScope
 from token_server.database import Conn
 from token_server.errors import COMMON_RESPONSES, not_found
 
 router = APIRouter(prefix="/api/calls", tags=["calls"], responses=COMMON_RESPONSES)
 
-AttemptStatus = Literal["planned", "dispatched", "dialing", "in_call", "ended"]
 Mode = Literal["sip", "web", "sim"]
 
 
@@ -55,7 +54,7 @@ class TimelineItem(BaseModel):
 class CallDetail(CallRow):
     room_name: str | None
     provider: str | None
-    appointment_status: str
+    appointment_status: Status
     sip_status_code: int | None
     sip_status: str | None
     error: str | None

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from pydantic import BaseModel, Field
 
+from clinic.appointments.models import CONFIRMED_STATUSES
 from clinic.clock import get_clock
 from token_server.auth import ClinicScope
 from token_server.batches.views import BATCH_SELECT, BatchOut
@@ -16,8 +17,6 @@ from token_server.database import Conn
 from token_server.errors import COMMON_RESPONSES
 
 router = APIRouter(prefix="/api/stats", tags=["dashboard"], responses=COMMON_RESPONSES)
-
-CONFIRMED_OUTCOMES = ("confirmed", "rescheduled")
 
 
 class DayStats(BaseModel):
@@ -68,7 +67,7 @@ def day_stats(caller: ClinicScope, conn: Conn,
         "SELECT count(*) AS calls, count(*) FILTER (WHERE ca.outcome IS NULL) AS in_flight,"
         " count(DISTINCT ca.appointment_id) AS called,"
         " count(DISTINCT ca.appointment_id) FILTER (WHERE a.status = ANY(%s)) AS confirmed,"
-        " coalesce(sum(ca.cost_usd), 0) AS cost " + base, (list(CONFIRMED_OUTCOMES), *params)).fetchone()
+        " coalesce(sum(ca.cost_usd), 0) AS cost " + base, ([s.value for s in CONFIRMED_STATUSES], *params)).fetchone()
     assert totals is not None
     cost = float(totals["cost"])
     batch = conn.execute(BATCH_SELECT + " WHERE b.clinic_id = %s AND b.batch_date <= %s ORDER BY b.batch_date DESC"

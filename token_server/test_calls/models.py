@@ -7,6 +7,7 @@ from datetime import datetime
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from clinic import bounds
+from clinic.appointments.models import Outcome
 from clinic.clock import get_clock
 from clinic.phones import InvalidPhone, to_e164
 
@@ -77,4 +78,4 @@ class PhoneTestCallOut(BaseModel):
 
 class AbandonOut(BaseModel):
     attempt_id: int
-    outcome: str = Field(description="`failed`, or the outcome the call already had")
+    outcome: Outcome = Field(description="`failed`, or the outcome the call already had")

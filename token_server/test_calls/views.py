@@ -9,6 +9,7 @@ from datetime import timedelta
 from fastapi import APIRouter, HTTPException, status
 
 from clinic import events
+from clinic.appointments.models import Outcome
 from clinic.clock import get_clock
 from clinic.logs import get_logger
 from clinic.outcomes import finish_attempt, mark_attempt
@@ -71,7 +72,7 @@ def abandon_web_test_call(attempt_id: int, caller: ClinicScope, conn: Conn) -> A
     ended = finish_attempt(conn, attempt_id, "failed", now=get_clock().now(),
                            fields={"error": service.ABANDONED_ERROR})
     conn.commit()
-    return AbandonOut(attempt_id=attempt_id, outcome=ended["outcome"])
+    return AbandonOut(attempt_id=attempt_id, outcome=ended.outcome or Outcome.FAILED)
 
 
 @router.post("/phone", response_model=PhoneTestCallOut, status_code=status.HTTP_201_CREATED,

@@ -1,9 +1,8 @@
 import { useCallback, useEffect, useState } from "react";
 import { CallDetail, CallRow, DayStats, Page, get } from "../api";
 import { OutcomeChart } from "../OutcomeChart";
-import { OUTCOME_COLORS, label, money, pct, seconds, time } from "../format";
-
-const OUTCOMES = Object.keys(OUTCOME_COLORS);
+import { OUTCOMES } from "../domain";
+import { label, money, pct, seconds, time } from "../format";
 
 function Progress({ stats }: { stats: DayStats }) {
   const b = stats.batch;

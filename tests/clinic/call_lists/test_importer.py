@@ -146,6 +146,11 @@ def test_moved_time_resets_confirmation_frees_slot_and_keeps_call_history(
     assert (moved["status"], moved["attempts_count"], moved["voicemail_left"], moved["next_attempt_at"],
             moved["callback_at"]) == ("pending", 0, False, None, None)
     assert moved["status_changed_at"] == NOW
+    # Staff can see why a confirmed appointment is pending again, and who did it.
+    assert conn.execute("SELECT kind, actor, data FROM events WHERE subject_type = 'appointment'"
+                        " AND subject_id = %s", (a1["id"],)).fetchall() == [
+        {"kind": "appointment.pending", "actor": "cli",
+         "data": {"from_status": "confirmed", "reason": "call_list_moved_appointment"}}]
     assert conn.execute("SELECT count(*) AS n FROM call_attempts WHERE appointment_id = %s",
                         (a1["id"],)).fetchone() == {"n": 1}
     assert conn.execute("SELECT appointment_id FROM slots WHERE id = %s", (old_slot,)).fetchone() == {
