@@ -11,9 +11,8 @@ from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any
 
-from clinic.calling_calendar import ClinicCalendar
-
 from clinic.appointments.models import Outcome, Status
+from clinic.calling_calendar import ClinicCalendar
 
 # Outcomes that settle the appointment for good, with the appointment status each one leaves.
 FINAL_OUTCOMES: dict[Outcome, Status] = {
