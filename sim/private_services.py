@@ -141,9 +141,11 @@ class PrivatePostgres:
         return self
 
     def pg_start(self) -> None:
-        # Sockets in the workdir (not /var/run/postgresql, which the shared server owns); fsync off: a test cluster.
+        # Sockets in the workdir (not /var/run/postgresql, which the shared server owns). fsync off: the machine
+        # does not crash in a test, only Postgres does, and what it wrote to the OS survives that. Commits stay
+        # synchronous: an asynchronous commit would be lost by the crash the restart test is about.
         opts = (f"-p {self.port} -c listen_addresses=127.0.0.1 -k {self.workdir} -c fsync=off"
-                " -c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                " -c full_page_writes=off -c max_connections=200")
         self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", opts, "-w", "-t", "60", "start")
 
     def pg_stop(self, mode: str = "fast") -> None:
