@@ -280,7 +280,7 @@ def settle_and_check(night: Night, timeout: float = 300.0) -> dict[str, Any]:
     ARTIFACTS.mkdir(exist_ok=True)
     (ARTIFACTS / "real_night_faults.json").write_text(json.dumps(FIGURES, indent=2))
     assert not wrong, f"appointments not settled as their patients answered: {wrong}; {figures}"
-    assert not lost, f"outcomes lost (answered calls reaped): {lost}; {figures}"
+    assert not lost, f"outcomes lost (answered calls ended lost/failed): {lost}; {figures}"
     assert double == 0 and overlapping == 0, f"dialed twice: {legs} vs {dialed}"
     assert all(a["outcome"] is not None for a in attempts)
     return figures
