@@ -6,7 +6,8 @@
 
 `RealCallStack` starts what is not running: the LiveKit server and SIP service (shared, left running; see
 `sim.livekit_stack`), the local speech server (shared, left running), and per stack the phone network, one
-agent worker and one Celery worker, each in its own namespace (agent name, Celery queue, simulated clock key)
+agent worker and one Celery worker (and beat, for a night the dialer drives on its own:
+tests/real_stack/test_real_night_faults.py), each in its own namespace (agent name, Celery queue, simulated clock key)
 so a test run next to `sim call` never takes the other's jobs. The dialer's rules are not switched off: the
 stack runs on a simulated clock set inside the clinic's calling window (it runs at wall speed, so calls take
 real time), as `sim run` does.
