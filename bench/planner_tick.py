@@ -36,9 +36,14 @@ def main() -> None:
     with psycopg.connect(url, row_factory=dict_row) as conn:
         t0 = time.perf_counter()
         clinics = [conn.execute(
-            "INSERT INTO clinics (slug, name, timezone, us_state, max_concurrent_calls) VALUES (%s, %s,"
-            " 'America/New_York', 'NY', 20) RETURNING id", (f"bench-{i}", f"Bench {i}")).fetchone()["id"]
+            "INSERT INTO clinics (slug, name, timezone, us_state, max_concurrent_calls, sip_trunk_id, caller_id,"
+            " callback_number, transfer_number) VALUES (%s, %s, 'America/New_York', 'NY', 20, 'ST_bench',"
+            " '+12125550100', '+12125550100', '+12125550101') RETURNING id",
+            (f"bench-{i}", f"Bench {i}")).fetchone()["id"]
             for i in range(10)]
+        # Ready to dial (clinic.readiness): the settings above and a free slot to offer.
+        conn.execute("INSERT INTO slots (clinic_id, provider, starts_at) SELECT unnest(%s::bigint[]), 'Dr. B', %s",
+                     (clinics, now + timedelta(days=60)))
         conn.execute("INSERT INTO patients (clinic_id, full_name, phone)"
                      " SELECT %s, 'P' || g, '+1415' || lpad(g::text, 7, '0') FROM generate_series(1, %s) g",
                      (clinics[0], TOTAL))

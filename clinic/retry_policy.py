@@ -8,9 +8,10 @@ agent (at call end, through `clinic.outcomes.finish_attempt`) and the reaper (lo
 from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
+
+from clinic.calling_calendar import ClinicCalendar
 
 # Outcomes that settle the appointment for good, with the appointment status each one leaves.
 FINAL_OUTCOMES: dict[str, str] = {
@@ -71,28 +72,6 @@ class RetryPolicy:
 
 
 @dataclass(frozen=True)
-class CallingDays:
-    """Enough of the clinic's calendar to place a retry on "the next calling day"."""
-
-    timezone: str
-    hours_start: time
-    hours_end: time
-    closed_weekdays: frozenset[int] = frozenset({7})  # ISO weekdays
-    closed_dates: frozenset[date] = frozenset()
-
-    def is_open(self, day: date) -> bool:
-        return day.isoweekday() not in self.closed_weekdays and day not in self.closed_dates
-
-    def next_open_day(self, after: date) -> date:
-        day = after + timedelta(days=1)
-        for _ in range(366):
-            if self.is_open(day):
-                return day
-            day += timedelta(days=1)
-        raise ValueError("the clinic has no open day in the next year")
-
-
-@dataclass(frozen=True)
 class AppointmentState:
     starts_at: datetime
     attempts_count: int = 0           # counted attempts before this one
@@ -104,18 +83,14 @@ class AppointmentState:
 @dataclass(frozen=True)
 class ClinicPolicy:
     retry: RetryPolicy = field(default_factory=RetryPolicy)
-    days: CallingDays | None = None
+    days: ClinicCalendar | None = None  # None: a voicemail retry is simply a day later
     call_ahead_min: timedelta = timedelta(hours=24)
 
     @classmethod
     def from_clinic_row(cls, row: dict[str, Any]) -> ClinicPolicy:
         return cls(
             retry=RetryPolicy.from_overrides(row.get("retry_policy")),
-            days=CallingDays(
-                timezone=row["timezone"], hours_start=row["calling_hours_start"], hours_end=row["calling_hours_end"],
-                closed_weekdays=frozenset(row.get("closed_weekdays") or ()),
-                closed_dates=frozenset(row.get("closed_dates") or ()),
-            ),
+            days=ClinicCalendar.from_clinic_row(row),
             call_ahead_min=row.get("call_ahead_min") or timedelta(hours=24),
         )
 
@@ -135,11 +110,11 @@ class Decision:
         return self.status != "pending"
 
 
-def _next_day_at_shifted_time(attempt_at: datetime, days: CallingDays, shift: timedelta) -> datetime:
+def _next_day_at_shifted_time(attempt_at: datetime, days: ClinicCalendar, shift: timedelta) -> datetime:
     """The next calling day, at the last attempt's local time moved by `shift` and wrapped into the calling
     hours, so a patient who never picks up at 10:00 is tried at 13:00 instead."""
-    tz = ZoneInfo(days.timezone)
-    local = attempt_at.astimezone(tz)
+    tz = days.zone
+    local = days.local(attempt_at)
     day = days.next_open_day(local.date())
     start = datetime.combine(day, days.hours_start)
     end = datetime.combine(day, days.hours_end)

@@ -10,25 +10,19 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from clinic import events
+from clinic.calling_calendar import ClinicCalendar
 from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
 from dialer.isolation import each_isolated
 
 
-def calling_day_bounds(clinic: dict[str, Any], day: date) -> tuple[datetime, datetime]:
-    tz = ZoneInfo(clinic["timezone"])
-    return (datetime.combine(day, clinic["calling_hours_start"], tz),
-            datetime.combine(day, clinic["calling_hours_end"], tz))
-
-
 def build_batch(conn: psycopg.Connection[Any], clinic: dict[str, Any], day: date, now: datetime) -> dict[str, Any]:
     """Create (or top up) the clinic's batch for `day`; returns its progress row."""
-    start, end = calling_day_bounds(clinic, day)
+    start, end = ClinicCalendar.from_clinic_row(clinic).hours_on(day)
     row = conn.execute(
         "INSERT INTO batches (clinic_id, batch_date, built_at) VALUES (%s, %s, %s)"
         " ON CONFLICT (clinic_id, batch_date) DO UPDATE SET clinic_id = EXCLUDED.clinic_id RETURNING id, (xmax = 0)"
@@ -57,11 +51,16 @@ def progress(conn: psycopg.Connection[Any], batch_id: int) -> dict[str, Any]:
 
 
 def due_batches(clinics: list[dict[str, Any]], now: datetime) -> list[tuple[dict[str, Any], date]]:
-    """Pure: the (clinic, calling day) pairs whose batch time has passed today in clinic time."""
+    """Pure: the (clinic, calling day) pairs whose batch time has passed today in clinic time.
+
+    Only open days (the clinic's calendar): on a closed day the planner dials nobody, so a batch for it
+    would list appointments as "planned" that no call can reach that day (they join the next open day's
+    batch instead, their call-ahead interval permitting)."""
     due = []
     for c in clinics:
-        local = now.astimezone(ZoneInfo(c["timezone"]))
-        if local.time() >= c["batch_time"]:
+        calendar = ClinicCalendar.from_clinic_row(c)
+        local = calendar.local(now)
+        if local.time() >= c["batch_time"] and calendar.is_open(local.date()):
             due.append((c, local.date()))
     return due
 

@@ -1,21 +1,21 @@
 """When a patient may be called: a pure function of the instant, the clinic's rules and the patient's zone.
 
-The window is the clinic's calling hours (clinic time) ∩ 08:00-21:00 in the patient's local time
-(the appointment row's zone, else every zone the phone number may ring in, see `patient_zones`)
-∩ the clinic state's stricter rule ∩ the patient's state's
-stricter rule (both in patient local time), and nothing on the clinic's closed weekdays or dates (clinic
-calendar). The patient's state comes from the phone's area code (`dialer.patient_state`); when it is
-unknown (or the same state) only the clinic's rule applies. Applying both is the strictest reading: state
-rules protect the called party, and a patient in another state (another zone, or an out-of-state number)
-may live under a rule the clinic's state does not have. All arithmetic goes through
-zoneinfo from an aware UTC instant, so DST transitions need no special cases: the local wall clock is
-what it is at that instant. The 08:00-21:00 bound is not configurable.
+The window is the clinic's calling hours on its open days (its calendar, `clinic.calling_calendar`)
+∩ 08:00-21:00 in the patient's local time (the appointment row's zone, else every zone the phone number
+may ring in, see `patient_zones`) ∩ the clinic state's stricter rule ∩ the patient's state's stricter rule
+(both in patient local time). The patient's state comes from the phone's area code
+(`dialer.patient_state`); when it is unknown (or the same state) only the clinic's rule applies. Applying
+both is the strictest reading: state rules protect the called party, and a patient in another state
+(another zone, or an out-of-state number) may live under a rule the clinic's state does not have. All
+arithmetic goes through zoneinfo from an aware UTC instant, so DST transitions need no special cases: the
+local wall clock is what it is at that instant. The 08:00-21:00 bound is not configurable.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,6 +23,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 import phonenumbers
 from phonenumbers import timezone as number_timezones
 
+from clinic.calling_calendar import ClinicCalendar
 from dialer.state_rules import STATE_RULES, StateRule
 
 FEDERAL_START = time(8)
@@ -31,18 +32,14 @@ FEDERAL_END = time(21)
 
 @dataclass(frozen=True)
 class ClinicWindow:
-    timezone: str
-    hours_start: time
-    hours_end: time
-    closed_weekdays: frozenset[int] = frozenset()
-    closed_dates: frozenset[date] = frozenset()
+    """The clinic's side of the window: its calendar (zone, hours, closed days) and its state's rule."""
+
+    calendar: ClinicCalendar
     us_state: str | None = None
 
     @classmethod
-    def from_clinic_row(cls, row: dict[str, Any]) -> ClinicWindow:
-        return cls(timezone=row["timezone"], hours_start=row["calling_hours_start"],
-                   hours_end=row["calling_hours_end"], closed_weekdays=frozenset(row.get("closed_weekdays") or ()),
-                   closed_dates=frozenset(row.get("closed_dates") or ()), us_state=row.get("us_state"))
+    def from_clinic_row(cls, row: Mapping[str, Any]) -> ClinicWindow:
+        return cls(ClinicCalendar.from_clinic_row(row), us_state=row.get("us_state"))
 
 
 def _within(t: time, start: time, end: time) -> bool:
@@ -95,14 +92,10 @@ def why_not_callable(rules: ClinicWindow, patient_tz: str | None, at: datetime,
     """None when a call may start at `at`; else 'closed_day' or 'outside_window'. `patient_state` is the
     patient's US state code (from the phone's area code), None when unknown. `phone` (E.164) gives the
     patient's zones when `patient_tz` is None (see `patient_zones`)."""
-    if at.tzinfo is None:
-        raise ValueError("the instant must be timezone-aware")
-    clinic_local = at.astimezone(ZoneInfo(rules.timezone))
-    if clinic_local.isoweekday() in rules.closed_weekdays or clinic_local.date() in rules.closed_dates:
-        return "closed_day"
-    if not _within(clinic_local.time(), rules.hours_start, rules.hours_end):
-        return "outside_window"
-    for zone in patient_zones(patient_tz, phone, rules.timezone):
+    closed = rules.calendar.why_closed(at)  # raises on a naive instant
+    if closed is not None:
+        return "closed_day" if closed == "closed_day" else "outside_window"
+    for zone in patient_zones(patient_tz, phone, rules.calendar.timezone):
         patient_local = at.astimezone(ZoneInfo(zone))
         t = patient_local.time()
         if not _within(t, FEDERAL_START, FEDERAL_END):

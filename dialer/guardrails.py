@@ -56,6 +56,14 @@ def check(limits: Limits, calls_today: int, calls_this_week: int, *, requested_c
     return None
 
 
+def allows_sql(today: str, week: str, requested_callback: str) -> str:
+    """`check(...) is None` in SQL, for the planner's candidate query (needs %(guarded)s, %(per_day)s,
+    %(per_week)s): the same rule as `check`, kept beside it; tests/dialer/test_guardrails.py compares the two
+    over a grid of counts."""
+    return (f"(NOT %(guarded)s OR (({today} < %(per_day)s OR {requested_callback})"
+            f" AND {week} < %(per_week)s))")
+
+
 def day_bounds(now: datetime, clinic_tz: str) -> tuple[datetime, datetime]:
     local = now.astimezone(ZoneInfo(clinic_tz))
     start = local.replace(hour=0, minute=0, second=0, microsecond=0)

@@ -7,7 +7,8 @@ A tick is set-based, a handful of statements whatever the number of calls it pla
 3. one candidate query per page: due appointments with DNC, in-flight, exhaustion and the guardrail
    counts (a LATERAL probe of the (clinic_id, phone, planned_at) index) evaluated in SQL, locked with
    `FOR UPDATE SKIP LOCKED` so a row being planned elsewhere is skipped; the calling window, a pure
-   function, is applied to the page in Python, as is the guardrail for numbers picked twice in one page;
+   function, is applied to the page in Python, as is the guardrail for numbers picked twice in one page
+   (`Verdicts`, the one predicate the dry run `explain` also decides with, over the same SQL rules);
 4. one INSERT of all chosen attempts, which takes each number's advisory lock in bulk
    (`pg_try_advisory_xact_lock` per row; a number held elsewhere is simply not planned this tick) and
    joins the appointments to the night's batch in the same statement;
@@ -24,11 +25,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import psycopg
 
 from clinic import events, readiness
+from clinic.calling_calendar import ClinicCalendar
 from clinic.logs import get_logger
 from clinic.retry_policy import RetryPolicy
 from clinic.settings import get_settings
@@ -67,36 +68,44 @@ _ON_DNC = ("EXISTS (SELECT 1 FROM dnc d WHERE d.phone = p.phone"
 
 _CALLBACK_DUE = guardrails.callback_due_sql("a")
 
-_CANDIDATES = f"""
-SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       g.today, g.week, {_CALLBACK_DUE} AS callback_due
-FROM appointments a
-JOIN patients p ON p.id = a.patient_id
-CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
-WHERE a.clinic_id = %(clinic)s AND a.status = 'pending' AND NOT a.is_test
-  AND a.starts_at >= %(from)s AND a.starts_at <= %(to)s
-  AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= %(now)s)
-  AND a.attempts_count < %(max_attempts)s
-  AND NOT {_IN_FLIGHT}
-  AND NOT {_ON_DNC}
-  AND (NOT %(guarded)s OR ((g.today < %(per_day)s OR {_CALLBACK_DUE}) AND g.week < %(per_week)s))
-  AND (a.starts_at, a.id) > (%(after_start)s, %(after)s)
-ORDER BY a.starts_at, a.id
-LIMIT %(limit)s
-FOR UPDATE OF a SKIP LOCKED
-"""
+# The appointment rules that SQL decides, each as (reason, condition under which the rule lets the row
+# through), in the order the dry run reports them. They are written here once: the tick's candidate query
+# ANDs them into its WHERE (so the indexes and `FOR UPDATE SKIP LOCKED` see them), and both queries also
+# return each as a boolean column `ok_<reason>` that `Verdicts.reason` reads. `coalesce(..., false)` in
+# the columns makes a NULL fail the rule exactly as it fails the WHERE.
+_SQL_RULES: tuple[tuple[str, str], ...] = (
+    ("exhausted", "a.status = 'pending' AND a.attempts_count < %(max_attempts)s"),
+    ("in_flight", f"NOT {_IN_FLIGHT}"),
+    ("dnc", f"NOT {_ON_DNC}"),
+    # An appointment that has started is never due, whatever the call-ahead minimum (0 would allow it).
+    ("not_due", "a.starts_at > %(now)s AND a.starts_at >= %(from)s AND a.starts_at <= %(to)s"
+                " AND (a.next_attempt_at IS NULL OR a.next_attempt_at <= %(now)s)"),
+    ("guardrail", guardrails.allows_sql("g.today", "g.week", _CALLBACK_DUE)),
+)
+_SQL_REASONS = tuple(reason for reason, _ in _SQL_RULES)
 
-_ALL_UPCOMING = f"""
-SELECT a.id, a.external_id, a.attempts_count, a.starts_at, a.next_attempt_at, a.status,
-       coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,
-       {_IN_FLIGHT} AS in_flight, {_ON_DNC} AS on_dnc, g.today, g.week, {_CALLBACK_DUE} AS callback_due
-FROM appointments a
-JOIN patients p ON p.id = a.patient_id
-CROSS JOIN {guardrails.lateral_counts("p.phone", "a.clinic_id")} g
-WHERE a.clinic_id = %(clinic)s AND a.status IN ('pending', 'unreachable') AND a.starts_at > %(now)s
-  AND NOT a.is_test
-ORDER BY a.starts_at, a.id
-"""
+
+def _query(*, tick: bool) -> str:
+    """The appointments query. `tick=True`: only rows every SQL rule lets through, one page in (starts_at,
+    id) order, locked with SKIP LOCKED (the tick). `tick=False`: every upcoming appointment that is pending
+    or unreachable, in the same order (the dry run, which then gives each its reason)."""
+    flags = ", ".join(f"coalesce(({cond}), false) AS ok_{reason}" for reason, cond in _SQL_RULES)
+    where = ["a.clinic_id = %(clinic)s", "NOT a.is_test"]
+    if tick:
+        where += [f"({cond})" for _, cond in _SQL_RULES]
+        where.append("(a.starts_at, a.id) > (%(after_start)s, %(after)s)")
+    else:
+        where += ["a.status IN ('pending', 'unreachable')", "a.starts_at > %(now)s"]
+    return (f"SELECT a.id, a.external_id, a.starts_at, coalesce(a.timezone, p.timezone) AS patient_tz, p.phone,"
+            f" g.today, g.week, {_CALLBACK_DUE} AS callback_due, {flags}"
+            f" FROM appointments a JOIN patients p ON p.id = a.patient_id"
+            f" CROSS JOIN {guardrails.lateral_counts('p.phone', 'a.clinic_id')} g"
+            f" WHERE {' AND '.join(where)} ORDER BY a.starts_at, a.id"
+            + (" LIMIT %(limit)s FOR UPDATE OF a SKIP LOCKED" if tick else ""))
+
+
+_CANDIDATES = _query(tick=True)
+_ALL_UPCOMING = _query(tick=False)
 
 # All chosen attempts in one statement. Rows whose number lock is held elsewhere drop out before they
 # take an id; attempt numbers continue each appointment's history; late imports join today's batch.
@@ -124,19 +133,64 @@ SELECT id, appointment_id FROM ins
 """
 
 
-def _static_reason(row: dict[str, Any], clinic: dict[str, Any], now: datetime, max_attempts: int) -> str | None:
-    """Reasons that need no lock (dry-run explanation, same order of checks as the real query)."""
-    if row["status"] == "unreachable" or row["attempts_count"] >= max_attempts:
-        return "exhausted"
-    if row["in_flight"]:
-        return "in_flight"
-    if row["on_dnc"]:
-        return "dnc"
-    if not (now + clinic["call_ahead_min"] <= row["starts_at"] <= now + clinic["call_ahead_max"]):
-        return "not_due"
-    if row["next_attempt_at"] is not None and row["next_attempt_at"] > now:
-        return "not_due"
-    return None
+class Verdicts:
+    """The planner's decision for one clinic at one instant, one appointment at a time.
+
+    Fed rows of `_query` in (starts_at, id) order, `reason(row)` returns None when the appointment is
+    dialed now, else the first reason it is not. The tick feeds it the candidate pages (every SQL rule
+    already passed); the dry run feeds it every upcoming appointment and prints the reasons. Both go
+    through this one method, so the dry run cannot say something the tick does not do. What the dry run
+    cannot see are other writers: a row locked by another transaction or a number whose lock another
+    planner holds is left for the next tick (the tick may then give its capacity to the next row).
+    """
+
+    def __init__(self, clinic: dict[str, Any], now: datetime, free: int, gate: str | None) -> None:
+        self.clinic_id = clinic["id"]
+        self.now = now
+        self.window = ClinicWindow.from_clinic_row(clinic)
+        self.limits = guardrails.Limits.from_clinic_row(clinic)
+        self.free = max(0, free)
+        self.gate = gate                        # "paused" / "not_ready": nothing is dialed
+        self.chosen = 0
+        self.numbers: dict[str, int] = {}        # numbers chosen earlier in this pass (siblings share a phone)
+        self.errors: list[tuple[int, Exception]] = []
+
+    @property
+    def full(self) -> bool:
+        return self.chosen >= self.free
+
+    def reason(self, row: dict[str, Any]) -> str | None:
+        for name in _SQL_REASONS:                # exhausted, in_flight, dnc, not_due (guardrail: after the window)
+            if name != "guardrail" and not row[f"ok_{name}"]:
+                return name
+        if self.gate is not None:
+            return self.gate
+        try:
+            why = why_not_callable(self.window, row["patient_tz"], self.now, state_for_phone(row["phone"]),
+                                   row["phone"])
+        except Exception as exc:  # a row the rules cannot read (an unknown zone name): never dial it
+            self.errors.append((row["id"], exc))
+            return "error"
+        if why is not None:
+            return "outside_window"              # closed days included: the dry run's one word for "not now"
+        extra = self.numbers.get(row["phone"], 0)
+        if not row["ok_guardrail"] or (extra and guardrails.check(
+                self.limits, row["today"] + extra, row["week"] + extra, requested_callback=row["callback_due"])):
+            return "guardrail"
+        if self.full:
+            return "capacity"
+        self.numbers[row["phone"]] = extra + 1
+        self.chosen += 1
+        return None
+
+
+def _gate(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> tuple[str | None, list[str]]:
+    """What stops the whole clinic, and what it lacks: "paused" (the clinic, or its batch for the calling
+    day), else "not_ready" when it lacks what a call needs (clinic.readiness, named in the list), else None."""
+    missing = list(readiness.check_db(conn, clinic, now).missing)
+    if clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None:
+        return "paused", missing
+    return ("not_ready" if missing else None), missing
 
 
 def _in_flight_count(conn: psycopg.Connection[Any], clinic_id: int) -> int:
@@ -158,50 +212,29 @@ def batch_paused_at(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: 
     batch stops the clinic's planning for the day. `python -m dialer pause` stays clinic-wide.
     """
     row = conn.execute("SELECT paused_at FROM batches WHERE clinic_id = %s AND batch_date = %s",
-                       (clinic["id"], now.astimezone(ZoneInfo(clinic["timezone"])).date())).fetchone()
+                       (clinic["id"], ClinicCalendar.from_clinic_row(clinic).day_of(now))).fetchone()
     return row["paused_at"] if row else None
 
 
 def explain(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: datetime) -> PlanResult:
     """Dry run: who would be dialed at `now` and, for every other upcoming appointment, why not.
 
-    Read-only and lock-free, so it can be asked about any instant, past or future; the real tick applies
-    the same rules under locks.
+    Read-only and lock-free, so it can be asked about any instant, past or future. The decision is the
+    tick's own (`Verdicts` over the same rules, in the same order); tests/dialer/test_plan_agreement.py
+    checks the two agree over random clinics, appointments and instants.
     """
     result = PlanResult(clinic["id"])
-    max_attempts = RetryPolicy.from_overrides(clinic["retry_policy"]).max_attempts
-    rows = conn.execute(_ALL_UPCOMING, _count_params(clinic, now)).fetchall()
-    window = ClinicWindow.from_clinic_row(clinic)
-    limits = guardrails.Limits.from_clinic_row(clinic)
-    free = max(0, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]))
-    planned_numbers: dict[str, int] = {}
-    paused = clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None
-    result.not_ready = list(readiness.check_db(conn, clinic, now).missing)
-    for row in rows:
-        reason = _static_reason(row, clinic, now, max_attempts)
-        if reason is None and paused:
-            reason = "paused"
-        if reason is None and result.not_ready:
-            reason = "not_ready"
+    gate, result.not_ready = _gate(conn, clinic, now)
+    verdicts = Verdicts(clinic, now, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]), gate)
+    for row in conn.execute(_ALL_UPCOMING, candidate_params(clinic, now)).fetchall():
+        reason = verdicts.reason(row)
         if reason is None:
-            try:
-                reason = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]), row["phone"])
-            except Exception as exc:  # a row the rules cannot read (an unknown zone name): never dial it
-                report_failure(None, "planner.explain", row["id"], exc, clinic_id=clinic["id"])
-                result.failed.append(row["id"])
-                reason = "error"
-            reason = "outside_window" if reason == "closed_day" else reason
-        if reason is None:
-            extra = planned_numbers.get(row["phone"], 0)
-            reason = guardrails.check(limits, row["today"] + extra, row["week"] + extra,
-                                      requested_callback=row["callback_due"])
-        if reason is None and len(result.dial) >= free:
-            reason = "capacity"
-        if reason is None:
-            planned_numbers[row["phone"]] = planned_numbers.get(row["phone"], 0) + 1
             result.dial.append({"external_id": row["external_id"], "appointment_id": row["id"]})
         else:
             result.skipped.append({"external_id": row["external_id"], "appointment_id": row["id"], "reason": reason})
+    for appointment_id, exc in verdicts.errors:
+        report_failure(None, "planner.explain", appointment_id, exc, clinic_id=clinic["id"])
+        result.failed.append(appointment_id)
     return result
 
 
@@ -221,55 +254,39 @@ def plan_clinic(conn: psycopg.Connection[Any], clinic: dict[str, Any], now: date
     transaction (commit, then enqueue dispatches for `result.dial`). Returns an empty result when
     another planner holds the clinic, or when the clinic or its batch for today is paused."""
     result = PlanResult(clinic["id"])
-    if clinic["paused_at"] is not None or batch_paused_at(conn, clinic, now) is not None:
-        return result
-    result.not_ready = list(readiness.check_db(conn, clinic, now).missing)
-    if result.not_ready:
+    gate, result.not_ready = _gate(conn, clinic, now)
+    if gate is not None:  # every appointment's verdict would be the gate: nothing to read or lock
         return result
     got = conn.execute("SELECT pg_try_advisory_xact_lock(%s, %s) AS ok", (_CLINIC_LOCK, clinic["id"])).fetchone()
     if not got or not got["ok"]:
         return result
-    free = clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"])
-    if free <= 0:
-        return result
-    window = ClinicWindow.from_clinic_row(clinic)
-    limits = guardrails.Limits.from_clinic_row(clinic)
+    verdicts = Verdicts(clinic, now, clinic["max_concurrent_calls"] - _in_flight_count(conn, clinic["id"]), None)
     params = candidate_params(clinic, now)
     chosen: list[dict[str, Any]] = []
-    picked_numbers: dict[str, int] = {}  # numbers chosen earlier in this tick (siblings share a phone)
-    while len(chosen) < free:
+    while not verdicts.full:
         # Lock only about as many rows as can be planned: fewer row locks, and other planners skip less.
-        params["limit"] = min(PAGE, max(2 * (free - len(chosen)), 10))
+        params["limit"] = min(PAGE, max(2 * (verdicts.free - verdicts.chosen), 10))
         rows = conn.execute(_CANDIDATES, params).fetchall()
         if not rows:
             break
         params["after"], params["after_start"] = rows[-1]["id"], rows[-1]["starts_at"]
         for row in rows:
-            if len(chosen) >= free:
+            if verdicts.full:
                 break
-            try:
-                why = why_not_callable(window, row["patient_tz"], now, state_for_phone(row["phone"]), row["phone"])
-            except Exception as exc:  # one unreadable row (an unknown zone name) is skipped, not the clinic
-                report_failure(conn, "planner", row["id"], exc, clinic_id=clinic["id"], subject_type="appointment")
-                result.failed.append(row["id"])
-                continue
-            if why is not None:
-                continue
-            extra = picked_numbers.get(row["phone"], 0)
-            if extra and guardrails.check(limits, row["today"] + extra, row["week"] + extra,
-                                          requested_callback=row["callback_due"]):
-                continue
-            picked_numbers[row["phone"]] = extra + 1
-            chosen.append(row)
+            if verdicts.reason(row) is None:
+                chosen.append(row)
         if len(rows) < params["limit"]:
             break
+    for appointment_id, exc in verdicts.errors:  # one unreadable row is skipped, not the clinic
+        report_failure(conn, "planner", appointment_id, exc, clinic_id=clinic["id"], subject_type="appointment")
+        result.failed.append(appointment_id)
     if not chosen:
         return result
     created = conn.execute(_INSERT, {
         "appointments": [r["id"] for r in chosen], "phones": [r["phone"] for r in chosen],
-        "guarded": limits.enabled, "ns": _NUMBER_LOCK, "clinic": clinic["id"],
+        "guarded": verdicts.limits.enabled, "ns": _NUMBER_LOCK, "clinic": clinic["id"],
         "mode": mode or get_settings().dialer_call_mode, "now": now,
-        "today": now.astimezone(ZoneInfo(clinic["timezone"])).date()}).fetchall()
+        "today": verdicts.window.calendar.day_of(now)}).fetchall()
     attempt_of = {r["appointment_id"]: r["id"] for r in created}
     result.dial = [{"external_id": r["external_id"], "appointment_id": r["id"], "attempt_id": attempt_of[r["id"]]}
                    for r in chosen if r["id"] in attempt_of]

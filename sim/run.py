@@ -35,8 +35,8 @@ from psycopg.rows import dict_row
 from clinic import clinics
 from clinic.call_lists.importer import import_call_list
 from clinic.call_lists.report import ImportReport
+from clinic.calling_calendar import ClinicCalendar
 from clinic.clock import SharedSimClock
-from clinic.retry_policy import CallingDays
 from dialer import planner
 from sim.call_model import modelled_cost, spoken_seconds
 from sim.personas import get_spec
@@ -145,10 +145,7 @@ def first_calling_night(rows: list[SimRow], clinic: dict[str, Any]) -> datetime:
     tz = ZoneInfo(clinic["timezone"])
     earliest = min(r.starts_at for r in rows)
     day = (earliest - clinic["call_ahead_max"]).astimezone(tz).date()
-    days = CallingDays(timezone=clinic["timezone"], hours_start=clinic["calling_hours_start"],
-                       hours_end=clinic["calling_hours_end"],
-                       closed_weekdays=frozenset(clinic.get("closed_weekdays") or ()),
-                       closed_dates=frozenset(clinic.get("closed_dates") or ()))
+    days = ClinicCalendar.from_clinic_row(clinic)
     if not days.is_open(day):
         day = days.next_open_day(day)
     return datetime.combine(day, datetime.min.time().replace(hour=1), tzinfo=tz)

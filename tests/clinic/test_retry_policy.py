@@ -4,9 +4,9 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import pytest
 
+from clinic.calling_calendar import ClinicCalendar
 from clinic.retry_policy import (
     AppointmentState,
-    CallingDays,
     ClinicPolicy,
     RetryPolicy,
     RetryPolicyError,
@@ -15,7 +15,7 @@ from clinic.retry_policy import (
 
 NOW = datetime(2026, 3, 10, 15, 0, tzinfo=UTC)  # Tuesday 11:00 in New York (EDT)
 STARTS = NOW + timedelta(days=3)
-DAYS = CallingDays("America/New_York", time(9), time(19), frozenset({7}), frozenset({date(2026, 3, 11)}))
+DAYS = ClinicCalendar("America/New_York", time(9), time(19), frozenset({7}), frozenset({date(2026, 3, 11)}))
 POLICY = ClinicPolicy(days=DAYS)
 M = timedelta(minutes=1)
 H = timedelta(hours=1)

@@ -1,22 +1,29 @@
 """The service images built and run for real (buildah + podman, no Docker engine needed): every entry point's
 container starts against this machine's Postgres and Redis (host network) and a real LiveKit server, and
 its own HEALTHCHECK passes; the migration task migrates and exits 0; a worker container killed mid-work
-loses no task and dispatches nothing twice.
+loses no task and dispatches nothing twice; calls dispatched by the worker container are made by the agent
+container over the real LiveKit server and SIP service to the SIP phone network, and their outcomes land in
+Postgres; docker-compose.yml comes up with podman-compose, every service healthy, and goes down.
 
 The images are the ones `make image` builds (same script, cached layers: a warm run only checks the cache).
-Figures (build time, image sizes, start-up times) go to test-artifacts/containers.json and the test output;
+Figures (build time, image sizes, start-up times, call and compose times) go to
+test-artifacts/containers/figures.json and the test output;
 deployment/README.md quotes them. Marked `containers`: deselect with `-m "not containers"`."""
 
 from __future__ import annotations
 
 import asyncio
 import json
+import os
 import re
+import secrets
+import subprocess
 import time
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +34,7 @@ from celery import Celery
 from clinic.migrate import MIGRATIONS_DIR
 from clinic.settings import get_settings
 from dialer import planner
+from sim.real_call import CallReport, RealCallStack, persona_number, ready_clinic
 from tests.deployment.containers import (
     LIVEKIT_KEY,
     LIVEKIT_SECRET,
@@ -48,6 +56,7 @@ from tests.deployment.manifests import DOCKERFILE, HealthCheck, dockerfile_healt
 from tests.dialer.conftest import wait_until
 from tests.dialer.factories import appointment
 from tests.dialer.test_dispatch import _midday_zone
+from tests.real_stack.test_real_calls import seconds_of, transcribe
 
 pytestmark = [
     pytest.mark.containers,
@@ -203,10 +212,9 @@ async def _dispatches_per_room(url: str, rooms: list[str], agent_name: str) -> d
 
 # Found by this test against the real LiveKit server (v1.13.5): a redelivered dispatch first asks
 # ListDispatch(room) whether it already dispatched, and for a room that does not exist yet (the killed task
-# never reached CreateDispatch) the server answers 503 "no response from servers". dialer/dispatch.py takes
-# that for a transient error, retries 5 times and fails the attempt: the call is never made. (The LiveKit
-# stand-in answers an empty list.) Strict: once dialer/dispatch.py treats it as "no dispatch yet", this XPASSes
-# and the marker must go.
+# never reached CreateDispatch) the server answers 503 "no response from servers". dialer/dispatch.py took
+# that for a transient error, retried 5 times and failed the attempt: the call was never made. (The LiveKit
+# stand-in answers an empty list.) dialer/dispatch.py now asks whether the room exists first; this test passes.
 def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice(
         images: dict[str, str], db_url: str, conn: Any, make_clinic: Callable[..., dict[str, Any]], prefix: str,
         redis_url: str, livekit_url: str, run: Callable[..., Container]) -> None:
@@ -269,7 +277,174 @@ def test_worker_container_killed_mid_work_loses_no_dispatch_and_sends_none_twice
                         "queued_at_kill": queued}
 
 
+# ------------------------------------------------------------------------------------------------ compose
+
+COMPOSE_SH = ROOT / "deployment" / "local" / "compose.sh"
+APP_SERVICES = ("migrate", "token-server", "dialer-worker", "beat", "agent")
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """Compose's merge tags (`!reset`, `!override`) read as their plain values."""
+
+
+for _tag in ("!reset", "!override"):
+    _ComposeLoader.add_constructor(_tag, lambda loader, node: (
+        loader.construct_sequence(node) if isinstance(node, yaml.SequenceNode)
+        else loader.construct_mapping(node) if isinstance(node, yaml.MappingNode) else loader.construct_scalar(node)))
+COMPOSE_HOST = yaml.load((ROOT / "deployment" / "local" / "compose.host.yml").read_text(), _ComposeLoader)["services"]
+
+
+def compose(project: str, env: dict[str, str], *args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(COMPOSE_SH), *args], capture_output=True, text=True, timeout=timeout, cwd=ROOT,
+                          env={**os.environ, **env, "COMPOSE_PROJECT_NAME": project})
+
+
+def test_compose_file_comes_up_with_podman_compose_each_service_healthy_then_down(
+        images: dict[str, str], empty_db_url: str, prefix: str, redis_url: str, livekit_url: str) -> None:
+    """docker-compose.yml itself, brought up by podman-compose (deployment/local/compose.sh: with
+    docker-compose.selfhosted.yml's host network and deployment/local/compose.host.yml's local images and
+    stand-ins for the host's Postgres and Redis): the migration runs on an empty database and exits 0, every
+    long-running service starts with its Dockerfile command and compose's environment and passes its health
+    check, and `down` removes them all. This test's own database, queue, agent name, ports and LiveKit server."""
+    import psycopg
+
+    assert not set(COMPOSE) - set(COMPOSE_HOST) - {"flower", "livekit", "sip"}, "a service compose.host.yml misses"
+    project = f"cdtest{prefix.rstrip('-')}"
+    token_port, agent_port = free_port(), free_port()
+    env = {"DATABASE_URL": empty_db_url, "REDIS_URL": redis_url, "LIVEKIT_URL": livekit_url,
+           "AGENT_NAME": f"{prefix}agent", "DIALER_QUEUE": f"{prefix}dialer", "DIALER_PACING_PREFIX": f"{prefix}pace:",
+           "TOKEN_SERVER_PORT": str(token_port), "AGENT_HTTP_PORT": str(agent_port)}
+    started = time.monotonic()
+    try:
+        up = compose(project, env, "up", "-d", "--no-build", *APP_SERVICES)
+        up_seconds = time.monotonic() - started
+        assert up.returncode == 0, up.stdout[-3000:] + up.stderr[-3000:]
+        healthy: dict[str, float] = {}
+        for service in ("postgres", "redis", "token-server", "dialer-worker", "beat", "agent"):
+            c = Container(f"{project}_{service}_1", service, 0.0, started_at=started)
+            healthy[service] = round(c.wait_healthy(240), 1)
+            config = json.loads(podman("inspect", "--type", "container", c.name).stdout)[0]["Config"]
+            if service in STAGES:   # an app service: the Dockerfile's command, compose's environment
+                assert config["Cmd"] == STAGES[service].cmd, (service, config["Cmd"])
+                declared = {k: str(v) for k, v in COMPOSE[service]["environment"].items()
+                            if "$" not in str(v) and k not in ("DATABASE_URL", "REDIS_URL", "TOKEN_SERVER_HOST")}
+                got = dict(e.split("=", 1) for e in config["Env"])
+                assert {k: got.get(k) for k in declared} == declared, service
+                assert got["DATABASE_URL"] == empty_db_url and got["DIALER_QUEUE"] == env["DIALER_QUEUE"], service
+        migrate = Container(f"{project}_migrate_1", "migrate", 0.0)
+        assert migrate.wait_exit(120) == 0, migrate.logs()
+        with psycopg.connect(empty_db_url) as c:
+            applied = c.execute("SELECT count(*) FROM schema_migrations").fetchone()
+        assert applied is not None and applied[0] == len(list(MIGRATIONS_DIR.glob("*.sql")))
+        agent = Container(f"{project}_agent_1", "agent", 0.0)
+        wait_until(lambda: "registered worker" in agent.logs(400), 90, "the compose agent to register with LiveKit")
+        all_healthy = time.monotonic() - started
+        t0 = time.monotonic()
+        down = compose(project, env, "down", "-t", "10")
+        down_seconds = time.monotonic() - t0
+        assert down.returncode == 0, down.stderr[-3000:]
+        left = podman("ps", "-a", "-q", "--filter", f"label=io.podman.compose.project={project}").stdout.split()
+        assert left == [], f"containers left after down: {left}"
+    finally:
+        compose(project, env, "down", "-t", "2")
+    FIGURES["compose"] = {"up_command_seconds": round(up_seconds, 1), "up_to_all_healthy_seconds":
+                          round(all_healthy, 1), "healthy_seconds": healthy, "down_seconds": round(down_seconds, 1)}
+
+
 # ------------------------------------------------------------------------------------------------ selfhosted
+
+# ------------------------------------------------------------------------------------------------ a real call
+
+# What RealCallStack sets for its host processes that the containers need too: the stack's namespace (agent name,
+# Celery queue, pacing keys, simulated clock), the shared LiveKit server, the local speech backend.
+_STACK_KEYS = ("DATABASE_URL", "REDIS_URL", "LIVEKIT_", "AGENT_NAME", "AGENT_MAX_JOBS", "AGENT_IDLE_PROCESSES",
+               "DIALER_", "SPEECH_BACKEND")
+
+
+def _stack_env(stack: RealCallStack) -> dict[str, str]:
+    return {k: v for k, v in stack.env().items() if k.startswith(_STACK_KEYS)}
+
+
+@pytest.fixture
+def phone_stack(db_url: str, tmp_path: Path) -> Iterator[RealCallStack]:
+    """RealCallStack's pieces without its host processes: the shared LiveKit server and SIP service, the host's
+    local speech server, the SIP phone network and the simulated clock. The agent and Celery worker are the
+    containers the test starts. Attempt ids start somewhere of their own (rooms are `call-<id>` on the shared
+    server), as tests/real_stack does."""
+    import psycopg
+
+    with psycopg.connect(db_url, autocommit=True) as c:
+        c.execute("SELECT setval('call_attempts_id_seq', %s)", (secrets.randbelow(10**9) + 10**6,))
+    with RealCallStack(database_url=db_url, workdir=tmp_path / "stack", processes=(), phone_port=None,
+                       personas={persona_number(p): p for p in CALL_PERSONAS},
+                       phone_options=("--ring-timeout", "12", "--answer-after", "0.5", "--max-call", "60")) as stack:
+        yield stack
+
+
+CALL_PERSONAS = ("voicemail", "keypad_opt_out", "busy")
+
+
+def test_a_call_dispatched_by_the_worker_container_is_made_by_the_agent_container_over_sip(
+        images: dict[str, str], phone_stack: RealCallStack, prefix: str, run: Callable[..., Container]) -> None:
+    """The production chain with both services in their images: the attempt's dispatch task runs in the
+    dialer-worker container (CreateDispatch on the real LiveKit server), the agent container takes the job,
+    dials through LiveKit SIP and the clinic's trunk to the SIP phone network, holds the conversation with local
+    speech (the host's speech server) and writes the outcome to Postgres."""
+    stack = phone_stack
+    with stack.connect() as c:
+        clinic = ready_clinic(c, "containers")
+    clinic, _ = stack.ensure_trunk(clinic)
+    url = stack.env()["LIVEKIT_URL"]
+    shared = _stack_env(stack)
+    health_port = free_port()
+    t0 = time.monotonic()
+    agent = run("agent", {**app_env("agent", stack.database_url, prefix, url), **shared,
+                          "AGENT_HTTP_HOST": "127.0.0.1", "AGENT_HTTP_PORT": str(health_port),
+                          "HEALTHCHECK_URL": f"http://127.0.0.1:{health_port}/"})
+    worker = run("dialer-worker", {**app_env("dialer-worker", stack.database_url, prefix, url), **shared})
+    agent.wait_healthy(240)
+    worker.wait_healthy(180)
+    wait_until(lambda: "registered worker" in agent.logs(400), 90, "the agent container to register with LiveKit")
+    FIGURES["call_containers_ready_seconds"] = round(time.monotonic() - t0, 1)
+
+    def call(persona: str) -> CallReport:
+        try:
+            report = stack.place_call(clinic, persona, timeout=240)
+        except Exception:
+            raise AssertionError(f"agent:\n{agent.logs(200)}\nworker:\n{worker.logs(100)}") from None
+        assert report.phone_record is not None and report.phone_record["persona"] == persona, report.as_json()
+        calls[persona] = round(report.seconds, 1)
+        return report
+
+    def detail(report: CallReport) -> str:
+        return f"{report.as_json()}\nagent container:\n{agent.logs(150)}\nworker container:\n{worker.logs(60)}"
+
+    calls: dict[str, float] = {}
+    # The voicemail box: the agent container's AMD classifies the box's spoken greeting on audio, and its TTS
+    # (the host's speech server) leaves a message the box records: the clinic's name, no appointment detail.
+    report = call("voicemail")
+    assert report.outcome == "voicemail_left", detail(report)
+    message = report.phone_record.get("message_recording") if report.phone_record else None
+    assert message and seconds_of(message) > 2.0, detail(report)
+    heard = transcribe(stack, message).lower()
+    assert "sunrise" in heard and not any(d in heard for d in ("patel", "main street", "9:30")), heard
+    # A person who presses 9: the agent container greets them, reads the RFC 2833 digit and its tool writes the
+    # opt-out and the DNC entry in Postgres.
+    report = call("keypad_opt_out")
+    assert report.outcome == "opted_out" and report.sip_call_id, detail(report)
+    assert any(t["role"] == "agent" for t in report.transcript), detail(report)
+    with stack.connect() as c:
+        assert c.execute("SELECT 1 FROM dnc WHERE phone = %s", (report.phone,)).fetchone() is not None
+    # A busy line: the SIP code comes back through LiveKit SIP to the agent, the retry policy keeps it pending.
+    report = call("busy")
+    assert (report.outcome, report.sip_status_code, report.appointment_status) == ("busy", 486, "pending"), \
+        detail(report)
+    # Each task ran in the worker container, each call in the agent container: no host process has this
+    # stack's queue or agent name (RealCallStack started none).
+    assert worker.logs(2000).count("dialer.tasks.dispatch[") >= 2 * len(calls), worker.logs(100)
+    assert agent.logs(5000).count("received job request") == len(calls), agent.logs(100)
+    FIGURES["call_seconds"] = calls   # from the dispatch task sent to the outcome in Postgres
+
 
 def test_selfhosted_livekit_images_build_from_the_pinned_binaries_and_run(
         images: dict[str, str], run: Callable[..., Container]) -> None:

@@ -8,6 +8,7 @@ import tzdata
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clinic.calling_calendar import ClinicCalendar
 from dialer.calling_window import ClinicWindow, is_callable, next_callable, why_not_callable
 from dialer.state_rules import STATE_RULES
 
@@ -16,7 +17,8 @@ US_ZONES = sorted(line.split("\t")[2] for line in ZONE_TAB.read_text().splitline
                   if line.startswith("US\t"))
 assert len(US_ZONES) > 25 and "America/Phoenix" in US_ZONES and "Pacific/Honolulu" in US_ZONES
 
-WIDE = ClinicWindow("America/New_York", time(0), time(23, 59), frozenset(), frozenset())
+EVERY_DAY: frozenset[int] = frozenset()  # the calendar closes Sundays by default; these clinics call daily
+WIDE = ClinicWindow(ClinicCalendar("America/New_York", time(0), time(23, 59), EVERY_DAY))
 # Instants around the 2024-2027 DST transitions are the interesting ones; cover whole years anyway.
 instants = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 12, 31),
                         timezones=st.just(UTC))
@@ -25,7 +27,7 @@ instants = st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027,
 @settings(max_examples=400, deadline=None)
 @given(at=instants, patient_tz=st.sampled_from(US_ZONES), clinic_tz=st.sampled_from(US_ZONES))
 def test_never_outside_8_to_21_patient_local(at: datetime, patient_tz: str, clinic_tz: str) -> None:
-    rules = ClinicWindow(clinic_tz, time(0), time(23, 59))
+    rules = ClinicWindow(ClinicCalendar(clinic_tz, time(0), time(23, 59), EVERY_DAY))
     local = at.astimezone(ZoneInfo(patient_tz)).time()
     assert is_callable(rules, patient_tz, at) == (time(8) <= local < time(21))
 
@@ -34,7 +36,7 @@ def test_never_outside_8_to_21_patient_local(at: datetime, patient_tz: str, clin
 @given(at=instants, patient_tz=st.sampled_from(US_ZONES), clinic_tz=st.sampled_from(US_ZONES),
        start_h=st.integers(6, 12), end_h=st.integers(13, 22), state=st.sampled_from([None, *STATE_RULES]))
 def test_window_is_the_intersection(at, patient_tz, clinic_tz, start_h, end_h, state) -> None:
-    rules = ClinicWindow(clinic_tz, time(start_h), time(end_h), frozenset({7}), frozenset(), state)
+    rules = ClinicWindow(ClinicCalendar(clinic_tz, time(start_h), time(end_h), frozenset({7})), state)
     c = at.astimezone(ZoneInfo(clinic_tz))
     p = at.astimezone(ZoneInfo(patient_tz))
     expected = c.isoweekday() != 7 and time(start_h) <= c.time() < time(end_h) and time(8) <= p.time() < time(21)
@@ -47,7 +49,7 @@ def test_window_is_the_intersection(at, patient_tz, clinic_tz, start_h, end_h, s
 @settings(max_examples=60, deadline=None)
 @given(at=instants, patient_tz=st.sampled_from(US_ZONES))
 def test_next_callable_is_the_first_open_minute(at: datetime, patient_tz: str) -> None:
-    rules = ClinicWindow("America/Chicago", time(9), time(19), frozenset({6, 7}))
+    rules = ClinicWindow(ClinicCalendar("America/Chicago", time(9), time(19), frozenset({6, 7})))
     nxt = next_callable(rules, patient_tz, at)
     assert nxt is not None and nxt >= at and is_callable(rules, patient_tz, nxt)
     if nxt - at >= timedelta(minutes=1):
@@ -67,7 +69,7 @@ def test_edges_in_new_york_on_dst_days() -> None:
 
 def test_patient_zone_differs_from_clinic() -> None:
     # Clinic in New York open 09-19; patient in Los Angeles: 09:30 NY is 06:30 LA -> not yet.
-    rules = ClinicWindow("America/New_York", time(9), time(19))
+    rules = ClinicWindow(ClinicCalendar("America/New_York", time(9), time(19), EVERY_DAY))
     at = datetime(2026, 3, 10, 13, 30, tzinfo=UTC)  # 09:30 EDT
     assert is_callable(rules, "America/New_York", at)
     assert why_not_callable(rules, "America/Los_Angeles", at) == "outside_window"
@@ -78,13 +80,13 @@ def test_patient_zone_differs_from_clinic() -> None:
 
 
 def test_closed_days_and_state_rules() -> None:
-    rules = ClinicWindow("America/Chicago", time(8), time(21), frozenset({7}), frozenset({date(2026, 12, 24)}),
-                         us_state="TX")
+    rules = ClinicWindow(ClinicCalendar("America/Chicago", time(8), time(21), frozenset({7}),
+                                        frozenset({date(2026, 12, 24)})), us_state="TX")
     assert why_not_callable(rules, None, datetime(2026, 12, 24, 16, tzinfo=UTC)) == "closed_day"
     assert why_not_callable(rules, None, datetime(2026, 12, 20, 16, tzinfo=UTC)) == "closed_day"  # Sunday
     assert why_not_callable(rules, None, datetime(2026, 12, 22, 14, 30, tzinfo=UTC)) == "outside_window"  # 08:30 TX
     assert is_callable(rules, None, datetime(2026, 12, 22, 15, 0, tzinfo=UTC))  # 09:00
-    fl = ClinicWindow("America/New_York", time(8), time(21), us_state="FL")
+    fl = ClinicWindow(ClinicCalendar("America/New_York", time(8), time(21), EVERY_DAY), us_state="FL")
     assert not is_callable(fl, None, datetime(2026, 3, 10, 0, 30, tzinfo=UTC))  # 20:30 EDT: FL stops at 20:00
 
 
@@ -109,13 +111,13 @@ def test_patient_state_comes_from_the_area_code() -> None:
 def test_strictest_of_clinic_and_patient_state_rules() -> None:
     """A New York clinic (no state rule) calling a Florida number: FL stops at 20:00 patient time; a Texas
     clinic calling a Rhode Island number on a Sunday: RI has no Sunday calls at all; both rules apply."""
-    ny = ClinicWindow("America/New_York", time(8), time(21), us_state="NY")
+    ny = ClinicWindow(ClinicCalendar("America/New_York", time(8), time(21), EVERY_DAY), us_state="NY")
     at_2030 = datetime(2026, 3, 11, 0, 30, tzinfo=UTC)  # 20:30 EDT Tuesday
     assert is_callable(ny, None, at_2030)
     assert is_callable(ny, None, at_2030, patient_state="NY")
     assert why_not_callable(ny, None, at_2030, patient_state="FL") == "outside_window"
     assert is_callable(ny, None, at_2030 - timedelta(hours=1), patient_state="FL")
-    tx = ClinicWindow("America/Chicago", time(8), time(21), us_state="TX")
+    tx = ClinicWindow(ClinicCalendar("America/Chicago", time(8), time(21), EVERY_DAY), us_state="TX")
     sunday_1pm_ct = datetime(2026, 3, 15, 18, 0, tzinfo=UTC)  # 14:00 EDT in RI, 13:00 CDT in TX
     assert is_callable(tx, "America/Chicago", sunday_1pm_ct)
     assert why_not_callable(tx, "America/New_York", sunday_1pm_ct, patient_state="RI") == "closed_day"
@@ -134,11 +136,12 @@ def test_strictest_of_clinic_and_patient_state_rules() -> None:
 @given(at=instants, clinic_state=st.sampled_from([None, *STATE_RULES]),
        patient_state=st.sampled_from([None, *STATE_RULES]))
 def test_patient_state_only_ever_narrows_the_window(at, clinic_state, patient_state) -> None:
-    rules = ClinicWindow("America/New_York", time(0), time(23, 59), us_state=clinic_state)
+    rules = ClinicWindow(ClinicCalendar("America/New_York", time(0), time(23, 59), EVERY_DAY), us_state=clinic_state)
     with_patient = is_callable(rules, "America/Denver", at, patient_state)
     assert not with_patient or is_callable(rules, "America/Denver", at)
     if patient_state:
-        alone = ClinicWindow("America/New_York", time(0), time(23, 59), us_state=patient_state)
+        alone = ClinicWindow(ClinicCalendar("America/New_York", time(0), time(23, 59), EVERY_DAY),
+                             us_state=patient_state)
         assert not with_patient or is_callable(alone, "America/Denver", at)
 
 

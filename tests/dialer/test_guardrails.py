@@ -30,3 +30,17 @@ def test_callback_due_only_when_the_patient_asked_and_the_time_has_come() -> Non
     assert not guardrails.callback_due("callback_requested", None, NOW)
     # The callback call itself was made (busy): a later same-day retry is not the patient's request.
     assert not guardrails.callback_due("busy", at, NOW)
+
+
+def test_the_sql_rule_is_the_python_rule(conn) -> None:
+    """The planner's candidate query filters with `allows_sql`; the sibling check uses `check`. Same rule."""
+    import itertools
+
+    sql = "SELECT " + guardrails.allows_sql("%(today)s::int", "%(week)s::int", "%(cb)s::bool") + " AS ok"
+    for enabled, per_day, per_week, today, week, cb in itertools.product(
+            (True, False), (1, 2), (1, 3), range(4), range(5), (True, False)):
+        row = conn.execute(sql, {"guarded": enabled, "per_day": per_day, "per_week": per_week, "today": today,
+                                 "week": week, "cb": cb}).fetchone()
+        expected = guardrails.check(guardrails.Limits(enabled, per_day, per_week), today, week,
+                                    requested_callback=cb) is None
+        assert row["ok"] is expected, (enabled, per_day, per_week, today, week, cb)

@@ -12,6 +12,7 @@ import phonenumbers
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from clinic.calling_calendar import ClinicCalendar
 from dialer.calling_window import ClinicWindow, is_callable, patient_zones, zones_for_number
 
 REGIONS = ["US", "CA", "JP", "GB", "AU", "BR", "RU", "IN", "NZ", "DE", "MX", "ZA", "CN", "AR", "KE", "FR", "ES",
@@ -36,7 +37,7 @@ NUMBERS = sorted({n for r in REGIONS for k in ("fixed", "mobile") if (n := _exam
                                                     "Pacific/Auckland", "Asia/Kathmandu"])),
        at=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2028, 12, 31), timezones=st.just(UTC)))
 def test_never_a_call_outside_8_to_21_patient_local(phone, clinic_tz, row_tz, at) -> None:
-    rules = ClinicWindow(timezone=clinic_tz, hours_start=time(0), hours_end=time(23, 59))  # clinic allows all day
+    rules = ClinicWindow(ClinicCalendar(clinic_tz, time(0), time(23, 59), frozenset()))  # clinic allows all day
     if not is_callable(rules, row_tz, at, phone=phone):
         return
     zones = [row_tz] if row_tz else (zones_for_number(phone) or [clinic_tz])
@@ -47,7 +48,7 @@ def test_never_a_call_outside_8_to_21_patient_local(phone, clinic_tz, row_tz, at
 
 def test_tokyo_number_is_not_called_at_ten_new_york() -> None:
     """The issue's case: +81 3-1234-5678 dialed at 10:00 New York time, midnight in Tokyo."""
-    ny = ClinicWindow(timezone="America/New_York", hours_start=time(9), hours_end=time(19))
+    ny = ClinicWindow(ClinicCalendar("America/New_York", time(9), time(19), frozenset()))
     ten_ny = datetime(2027, 2, 10, 10, tzinfo=ZoneInfo("America/New_York"))
     assert patient_zones(None, "+81312345678", "America/New_York") == ("Asia/Tokyo",)
     assert not is_callable(ny, None, ten_ny, phone="+81312345678")
@@ -60,7 +61,7 @@ def test_tokyo_number_is_not_called_at_ten_new_york() -> None:
 def test_a_prefix_spanning_zones_must_be_inside_the_window_in_all_of_them() -> None:
     zones = zones_for_number("+61412345678")  # Australian mobile: Perth to Lord Howe
     assert {"Australia/Perth", "Australia/Sydney"} <= set(zones)
-    wide = ClinicWindow(timezone="Australia/Sydney", hours_start=time(0), hours_end=time(23, 59))
+    wide = ClinicWindow(ClinicCalendar("Australia/Sydney", time(0), time(23, 59), frozenset()))
     eight_sydney = datetime(2027, 6, 9, 8, 30, tzinfo=ZoneInfo("Australia/Sydney"))  # 06:30 in Perth
     assert not is_callable(wide, None, eight_sydney, phone="+61412345678")
     assert is_callable(wide, None, eight_sydney + timedelta(hours=3), phone="+61412345678")

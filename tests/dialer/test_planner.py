@@ -202,3 +202,15 @@ def test_cli_rejects_at_without_dry_run(db_url, conn, make_clinic) -> None:
     assert conn.execute("SELECT count(*) AS n FROM call_attempts").fetchone()["n"] == 0
     text = CliRunner().invoke(app, ["plan", "--clinic", "cli-at", "--at", NOW.isoformat()])
     assert text.exit_code == 1 and "--dry-run" in text.output
+
+
+def test_an_appointment_that_has_started_is_never_dialed(conn, make_clinic) -> None:
+    """Found by the dry-run/tick agreement test: with a call-ahead minimum of 0 the tick used to dial an
+    appointment starting at that very instant, which the dry run did not even list."""
+    c = _clinic(conn, make_clinic, call_ahead_min=timedelta(0), call_ahead_max=timedelta(hours=48))
+    appointment(conn, c["id"], "starting-now", NOW, phone="+14155550160")
+    appointment(conn, c["id"], "in-a-minute", NOW + timedelta(minutes=1), phone="+14155550161")
+    conn.commit()
+    dry = planner.explain(conn, c, NOW)
+    assert [d["external_id"] for d in dry.dial] == ["in-a-minute"] and dry.skipped == []
+    assert [d["external_id"] for d in planner.plan_clinic(conn, c, NOW, mode="sim").dial] == ["in-a-minute"]
