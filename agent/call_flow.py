@@ -18,7 +18,7 @@ from agent.call_context import CallInfo, CallNotDialable, NumberOnDnc, load_call
 from agent.dialing import DialResult
 from clinic import outcomes
 from clinic.clock import get_clock
-from clinic.db import connection
+from clinic.db import connection, retry_while_unreachable
 
 log = logging.getLogger("agent.call_flow")
 T = TypeVar("T")
@@ -68,8 +68,8 @@ async def guard_job(metadata: str, body: Awaitable[T]) -> T:
                     conn.commit()
 
             try:
-                await asyncio.to_thread(_record)
-            except Exception as record_exc:  # Postgres down as well: the reaper will end it
+                await asyncio.to_thread(retry_while_unreachable, _record, what="crashed call outcome")
+            except Exception as record_exc:  # Postgres down for good: the reaper will end it
                 log.error("agent job crash not recorded", extra={"attempt_id": attempt_id,
                                                                  "error": type(record_exc).__name__})
         raise

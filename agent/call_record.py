@@ -14,7 +14,7 @@ from agent.call_state import CallState
 from agent.events import CallEvents
 from clinic import outcomes
 from clinic.appointments.models import Attempt, Outcome
-from clinic.db import connection
+from clinic.db import connection, retry_while_unreachable
 from clinic.settings import get_settings
 
 # The summary staff read for each outcome (every outcome has one: tests/clinic/test_appointment_enums.py).
@@ -129,7 +129,9 @@ class CallRecord:
             with connection() as conn:
                 return outcomes.finish_attempt(conn, self.call.attempt_id, outcome, now=now, fields=fields)
 
-        row = await asyncio.to_thread(_write)
+        # The call is over and this is the only copy of its result: wait out a Postgres restart rather than
+        # leave the attempt for the reaper to call `lost` (and the patient to be dialed again).
+        row = await asyncio.to_thread(retry_while_unreachable, _write, what="call outcome")
         await self.events.emit("call_summary", outcome=row.outcome, summary=summary,
                                duration_seconds=usage["call_seconds"], cost_usd=cost)
         if self._tasks:

@@ -80,6 +80,7 @@ class Settings(BaseSettings):
     # Dialer (Celery). Tests give every run its own queue so concurrent runs never share tasks.
     dialer_queue: str = "dialer"
     dialer_tick_seconds: float = 60.0          # planner and reaper period (beat)
+    dialer_batches_seconds: float = 300.0      # how often beat asks for due nightly batches (building is idempotent)
     dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
     dialer_pacing_prefix: str = "clinic-dialer:pace:"
     dialer_dispatch_max_retries: int = 5

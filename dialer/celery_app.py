@@ -38,7 +38,7 @@ def make_app() -> Celery:
         beat_schedule={
             "planner-tick": {"task": "dialer.tasks.plan_tick", "schedule": s.dialer_tick_seconds},
             "reaper": {"task": "dialer.tasks.reap", "schedule": s.dialer_tick_seconds},
-            "nightly-batches": {"task": "dialer.tasks.build_batches", "schedule": 300.0},
+            "nightly-batches": {"task": "dialer.tasks.build_batches", "schedule": s.dialer_batches_seconds},
         },
     )
     return app

@@ -6,7 +6,8 @@
 
 `RealCallStack` starts what is not running: the LiveKit server and SIP service (shared, left running; see
 `sim.livekit_stack`), the local speech server (shared, left running), and per stack the phone network, one
-agent worker and one Celery worker, each in its own namespace (agent name, Celery queue, simulated clock key)
+agent worker and one Celery worker (and beat, for a night the dialer drives on its own:
+tests/real_stack/test_real_night_faults.py), each in its own namespace (agent name, Celery queue, simulated clock key)
 so a test run next to `sim call` never takes the other's jobs. The dialer's rules are not switched off: the
 stack runs on a simulated clock set inside the clinic's calling window (it runs at wall speed, so calls take
 real time), as `sim run` does.
@@ -111,7 +112,8 @@ class RealCallStack:
     # The browser test call needs neither the phone network nor the dialer: the tester joins the room from
     # the page and LiveKit dispatches the agent (the token's RoomConfiguration).
     phone_network: bool = True
-    processes: tuple[str, ...] = ("agent", "celery")
+    processes: tuple[str, ...] = ("agent", "celery")   # add "beat" for a night the dialer drives on its own
+    extra_env: Mapping[str, str] = field(default_factory=dict)   # e.g. DIALER_TICK_SECONDS for a fast beat
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     phone: Any = None
     _phone_cm: Any = None
@@ -151,6 +153,7 @@ class RealCallStack:
             "TOKEN_SERVER_HOST": "127.0.0.1", "TOKEN_SERVER_PORT": str(self._webhook_port()),
             "SPEECH_BACKEND": "local", "LOG_LEVEL": env.get("LOG_LEVEL", "INFO"), "PYTHONUNBUFFERED": "1",
         })
+        env.update(self.extra_env)
         return env
 
     # ---- lifecycle -----------------------------------------------------------------------------
@@ -214,6 +217,8 @@ class RealCallStack:
             "celery": [py, "-m", "celery", "-A", "dialer.celery_app", "worker", "-Q", self.queue, "-c", "1",
                        "--pool=prefork", "-l", "INFO", "--without-gossip", "--without-mingle",
                        "--without-heartbeat", "-n", f"{self.name}@%h"],
+            "beat": [py, "-m", "celery", "-A", "dialer.celery_app", "beat", "-l", "INFO",
+                     "-s", str(self.workdir / "beat-schedule")],
         }
 
     def log_path(self, name: str) -> Path:

@@ -134,5 +134,5 @@ def worker(concurrency: int = typer.Option(4, help="Worker processes"),
 
 @planning_app.command("beat")
 def beat(loglevel: str = typer.Option("INFO")) -> None:
-    """Run Celery beat: planner and reaper every DIALER_TICK_SECONDS, nightly batches every 5 min."""
+    """Run Celery beat: planner and reaper every DIALER_TICK_SECONDS, due batches every DIALER_BATCHES_SECONDS."""
     _celery(["beat", "-l", loglevel])

@@ -206,3 +206,29 @@ def test_an_exception_outside_the_driver_also_ends_the_attempt_failed(world, con
     row = attempt(conn, aid)
     assert row["outcome"] == "failed" and row["error"].startswith("agent job crashed: RuntimeError: transport exploded")
     assert "5550143" not in row["error"]  # masked
+
+
+def test_the_outcome_lands_when_postgres_drops_the_final_write(world, run_call, conn, monkeypatch):
+    """Issue 14, found by the real-stack Postgres crash (tests/real_stack/test_real_night_faults.py): the call's
+    end-of-call write met a dead connection and the real result was replaced by the crash record (`failed`), so a
+    voicemail already left was forgotten and left again. The write now waits the outage out, and the attempt keeps
+    the call's own outcome with no crash recorded. (The outage itself, on a real restarted cluster:
+    tests/clinic/test_db_outage.py.)"""
+    import psycopg
+
+    from agent import call_record
+
+    real = call_record.outcomes.finish_attempt
+    writes: list[str] = []
+
+    def dropped_once(c, attempt_id, outcome, **kw):
+        writes.append(outcome)
+        if len(writes) == 1:
+            raise psycopg.OperationalError("server closed the connection unexpectedly")
+        return real(c, attempt_id, outcome, **kw)
+
+    monkeypatch.setattr(call_record.outcomes, "finish_attempt", dropped_once)
+    result = run_call(ScriptedFarEnd(["yes", "yes"]))
+    row = attempt(conn, world["attempt"]["id"])
+    assert (result.outcome, row["outcome"], row["error"]) == ("confirmed", "confirmed", None)
+    assert writes == ["confirmed", "confirmed"]
