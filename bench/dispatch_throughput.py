@@ -99,7 +99,12 @@ def main() -> None:
     with psycopg.connect(url, row_factory=dict_row) as conn:
         clinic = clinics.create_clinic(conn, slug="bench-dispatch", name="Bench Dispatch", timezone="UTC", state=None,
                                        calling_hours="00:00-23:59", closed_weekdays=[], max_concurrent_calls=total,
-                                       calls_per_second=args.cps, sip_trunk_id="ST_bench")
+                                       calls_per_second=args.cps, sip_trunk_id="ST_bench",
+                                       caller_id="+12125550100", callback_number="+12125550100",
+                                       transfer_number="+12125550101")
+        # Ready to dial (clinic.readiness): a trunk, caller ID, numbers and a free slot to offer.
+        conn.execute("INSERT INTO slots (clinic_id, provider, starts_at) VALUES (%s, 'Dr. B', %s)",
+                     (clinic["id"], now + timedelta(days=60)))
         conn.execute(
             "WITH p AS (INSERT INTO patients (clinic_id, full_name, phone)"
             "  SELECT %(c)s, 'P' || g, '+1415' || lpad(g::text, 7, '0') FROM generate_series(1, %(n)s) g"
