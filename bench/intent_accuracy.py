@@ -55,12 +55,14 @@ def main() -> int:
                         help="also list the held-out sets' misses (auditing only: never write training data from them)")
     args = parser.parse_args()
     tuning = read_rows(DATA / "intents.jsonl")
+    families = read_rows(DATA / "intents_families.jsonl")
     heldout = read_rows(DATA / "intents_heldout.jsonl")
     heldout_v2 = read_rows(DATA / "intents_heldout_v2.jsonl")
     redteam = read_rows_redteam(DATA / "identity_redteam.jsonl")
-    seen = {_norm(r["text"]) for r in tuning}
+    seen = {_norm(r["text"]) for r in tuning + families}
     unseen = [r for r in heldout if _norm(r["text"]) not in seen]
-    result = {"tuning": evaluate(tuning), "heldout": evaluate(heldout), "heldout_unseen_text": evaluate(unseen),
+    result = {"tuning": evaluate(tuning), "tuning_families": evaluate(families), "heldout": evaluate(heldout),
+              "heldout_unseen_text": evaluate(unseen),
               "heldout_v2": evaluate(heldout_v2)}
     red_confirms = [t for t in redteam if classify(t, "identity", "Maria").intent == "confirm"]
     result["redteam"] = {"rows": len(redteam), "read_as_confirm": len(red_confirms), "which": red_confirms}
@@ -85,13 +87,13 @@ def main() -> int:
         head_times.append((time.perf_counter() - t0) * 1000)
     result["ms_per_reply_learned_path"] = {"median": round(statistics.median(head_times), 2),
                                            "p95": round(sorted(head_times)[int(0.95 * len(head_times))], 2)}
-    for k in ("tuning", "heldout", "heldout_unseen_text", "heldout_v2"):
-        if not (args.heldout_misses or (args.misses and k == "tuning")):
+    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2"):
+        if not (args.heldout_misses or (args.misses and k in ("tuning", "tuning_families"))):
             result[k].pop("misses")
     if args.json:
         print(json.dumps(result))
         return 0
-    for k in ("tuning", "heldout", "heldout_unseen_text", "heldout_v2"):
+    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2"):
         r = result[k]
         print(f"{k:22s} {r['accuracy'] * 100:6.2f} %  ({r['rows']} replies, "
               f"{r['safety_read_as_confirm']} opt-out/third-party/wrong-number read as confirm)")
