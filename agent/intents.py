@@ -137,7 +137,7 @@ def confirms_identity(text: str, first_name: str = "") -> bool:
         return False
     if _other_name(t, first_name):
         return False
-    return _any(IDENTITY_AFFIRM, core)
+    return _any(IDENTITY_AFFIRM, core) or _any(BACKCHANNEL_YES, t.strip(" ?"))
 
 
 # ---- classification ----------------------------------------------------------------------------------------
