@@ -58,7 +58,7 @@ FAMILIES: dict[tuple[str, str, str], list[str]] = {
         "who's asking", "where are you calling from", "is this a sales call",
         "what's it concerning", "hello who is this"],
     ("identity", "question", "fishing"): [
-        "just tell me the time", "what's the appointment for", "you can tell me, when is it",
+        "just tell me the time", "what's the visit about then", "you can tell me, when is it",
         "what time is his appointment", "can you tell me the details", "what day is it for",
         "which doctor is it with"],
     ("identity", "opt_out", "stop"): [
