@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -30,6 +31,11 @@ class Dialogue:
     silence_streak: int = 0
     set_by: Literal["policy", "tool"] = "policy"
     agent_turns: int = 0     # agent messages in the chat once the policy's last reply is in it
+    # Was the agent's line that the callee's latest turn answers played to the end? False when the callee
+    # spoke over it (LiveKit's SpeechHandle.interrupted, kept on the chat message): a question the callee
+    # did not hear to the end was not asked, so a "yes" then does not answer it (above all the identity
+    # question: the callee may have been saying "yes, who's calling?" over "Am I speaking with Maria?").
+    last_line_heard: bool = True
 
     def said(self, kind: str, agent_turns: int) -> None:
         """The policy replied with a turn of this kind, the `agent_turns`-th agent message ("filler" lines,
@@ -53,6 +59,19 @@ class Dialogue:
         self.unclear_streak = self.silence_streak = 0
 
 
+def agent_line_heard(items: Sequence[Any], greeting_heard: bool = True) -> bool:
+    """Whether the agent's last line before the callee's latest turn was heard to the end: the latest
+    assistant message before the latest user message is not marked `interrupted`. With no such message
+    (the greeting was cut off before any of it was spoken, so LiveKit kept none) `greeting_heard` decides."""
+    last_user = max((i for i, it in enumerate(items) if it.type == "message" and it.role == "user"), default=None)
+    if last_user is None:
+        return True
+    before = [it for it in items[:last_user] if it.type == "message" and it.role == "assistant"]
+    if not before:
+        return greeting_heard
+    return not before[-1].interrupted
+
+
 @dataclass
 class CallState:
     identity_confirmed: bool = False
@@ -65,6 +84,7 @@ class CallState:
     transfer_error: str | None = None
     last_patient_text: str = ""      # the latest patient turn, for confirm_identity's own check
     dialogue: Dialogue = field(default_factory=Dialogue)
+    greeting_heard: bool = True      # the greeting's SpeechHandle was not interrupted (set when it ends)
 
     def decide(self, outcome: Outcome | str) -> None:
         self.outcome = Outcome(outcome)

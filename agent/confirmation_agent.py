@@ -19,7 +19,7 @@ from livekit.agents import Agent, RunContext, function_tool
 
 from agent import call_actions, speech
 from agent.call_context import CallInfo
-from agent.call_state import CallState, bind_current
+from agent.call_state import CallState, agent_line_heard, bind_current
 from agent.events import CallEvents
 from agent.fillers import PhrasePicker
 from agent.intents import DTMF_TEXT, confirms_identity
@@ -41,6 +41,10 @@ Rules you must never break:
   "this is she"). A wife, husband, parent, child, carer, roommate or anyone speaking for {first_name} is NOT
   the patient, whatever they ask ("just tell me the time"): call not_the_patient. "Who's asking?" or "what
   is this about?" is not a yes: say you are the clinic's assistant calling about an appointment and ask again.
+- A "yes" said over your question (they spoke before you finished asking whether you are speaking with
+  {first_name}) does not answer it: they did not hear the question. Answer what they asked (only the clinic's
+  name and that it is about an appointment), then ask again, and call confirm_identity only after a yes to
+  the question heard to the end. confirm_identity refuses otherwise.
 - If the person is not {first_name}, call not_the_patient (offer to leave a message asking them to call the
   clinic back, nothing more). If they say it is a wrong number, call wrong_number.
 - If they ask you to stop calling, call stop_calling at once.
@@ -83,7 +87,19 @@ class ConfirmationAgent(Agent):
 
     async def on_enter(self) -> None:
         if self._greet:
-            self.session.say(self.greeting())
+            self.say_greeting(self.session)
+
+    def say_greeting(self, session: Any, **kwargs: Any) -> Any:
+        """Say the greeting (which asks the identity question) and note on the call state whether it was
+        heard to the end: a callee who spoke over it did not hear "Am I speaking with ...?" (see
+        `agent.call_state.agent_line_heard`, which falls back on this when LiveKit kept none of it)."""
+        handle = session.say(self.greeting(), **kwargs)
+
+        def _done(h: Any) -> None:
+            self.state.greeting_heard = not h.interrupted
+
+        handle.add_done_callback(_done)
+        return handle
 
     def now(self) -> datetime:
         return get_clock().now()
@@ -143,6 +159,7 @@ class ConfirmationAgent(Agent):
         can check them itself instead of trusting the model's reading."""
         last = next((i for i in reversed(chat_ctx.items) if i.type == "message" and i.role == "user"), None)
         self.state.last_patient_text = (last.text_content or "") if last is not None else ""
+        self.state.dialogue.last_line_heard = agent_line_heard(list(chat_ctx.items), self.state.greeting_heard)
         bind_current(self.state)   # the scripted policy keeps its dialogue state on this call's state
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
@@ -153,6 +170,13 @@ class ConfirmationAgent(Agent):
         """Call only when the person on the line says they themselves are the patient ("yes, speaking").
         Never for a relative, carer or roommate, and never because someone asks for the details. Returns
         the appointment details, which you may share only after this succeeds."""
+        if not self.state.dialogue.last_line_heard:
+            await self._tool_event(ctx, "error", "identity question not heard")
+            raise tool_error("identity_question_not_heard",
+                             "the person spoke over your last line, so their reply does not answer a question they "
+                             "heard: say you are the automated assistant for the clinic calling about an "
+                             f"appointment (nothing more) and ask again whether you are speaking with "
+                             f"{self.call.first_name}")
         if not confirms_identity(self.state.last_patient_text, self.call.first_name):
             await self._tool_event(ctx, "error", "identity not affirmed")
             raise tool_error("identity_not_affirmed",

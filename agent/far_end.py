@@ -12,11 +12,14 @@ from typing import Literal, Protocol
 
 @dataclass(frozen=True)
 class Turn:
-    """What the far end does next: say something, press keys, stay silent, or hang up."""
+    """What the far end does next: say something, press keys, stay silent, or hang up. `barge_in`: the far
+    end started speaking before the agent's last line had finished (on a phone line the agent's speech is
+    then cut off; LiveKit marks that line `interrupted`)."""
 
     text: str | None = None
     dtmf: str | None = None
     hang_up: bool = False
+    barge_in: bool = False
 
     @property
     def silent(self) -> bool:

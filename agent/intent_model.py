@@ -29,7 +29,11 @@ ACTS: tuple[str, ...] = ("confirm", "deny", "reschedule", "cancel", "callback_la
                          "opt_out", "question", "human", "unclear")
 CONTEXTS: tuple[str, ...] = ("identity", "appointment", "yes_no", "slot_choice")
 HEAD_FILE = Path(__file__).parent / "data" / "intent_head.npz"
-TRAIN_FILE = Path(__file__).resolve().parent.parent / "tests" / "agent" / "data" / "intents.jsonl"
+DATA_DIR = Path(__file__).resolve().parent.parent / "tests" / "agent" / "data"
+TRAIN_FILE = DATA_DIR / "intents.jsonl"
+# Paraphrase families written from the intent definitions (scripts/intent_families.py generates the file).
+FAMILIES_FILE = DATA_DIR / "intents_families.jsonl"
+TRAIN_FILES: tuple[Path, ...] = (TRAIN_FILE, FAMILIES_FILE)
 
 _L2 = 1e-4
 _STEPS = 1500
@@ -44,8 +48,8 @@ class Example:
 
 
 def features(text: str, context: str) -> np.ndarray:
-    """Embedding of the reply, plus a one-hot of what the agent asked (a small per-context bias: "the first
-    one" is a choice only when times are on offer)."""
+    """Embedding of the reply (as `agent.intents` hands it over: normalised, lower case), plus a one-hot of
+    what the agent asked (a small per-context bias: "the first one" is a choice only when times are on offer)."""
     ctx = np.zeros(len(CONTEXTS), dtype=np.float32)
     ctx[CONTEXTS.index(context)] = 1.0
     return np.concatenate([embed(text), ctx])
@@ -71,7 +75,10 @@ class Head:
 def train(examples: Sequence[Example], data_sha256: str = "") -> Head:
     """Full-batch gradient descent on softmax cross-entropy with L2, from zero: deterministic for a given
     training set, so rebuilding the shipped weights is reproducible."""
-    x = np.stack([features(e.text, e.context) for e in examples]).astype(np.float64)
+    from agent.intent_rules import normalize
+
+    # Trained on the text as it arrives at call time: normalised, as `agent.intents.classify` passes it.
+    x = np.stack([features(normalize(e.text), e.context) for e in examples]).astype(np.float64)
     y = np.zeros((len(examples), len(ACTS)))
     for i, e in enumerate(examples):
         y[i, ACTS.index(e.act)] = 1.0
@@ -99,8 +106,17 @@ def train(examples: Sequence[Example], data_sha256: str = "") -> Head:
     return Head(weights=w.astype(np.float32), bias=b.astype(np.float32), data_sha256=data_sha256)
 
 
-def file_sha256(path: Path = TRAIN_FILE) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
+def file_sha256(*paths: Path) -> str:
+    """SHA-256 over the training files' bytes, in order (default: all of TRAIN_FILES)."""
+    h = hashlib.sha256()
+    for path in paths or TRAIN_FILES:
+        h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def training_rows() -> list[dict[str, str]]:
+    """Every labelled row the shipped head is trained on (the hand-labelled set, then the families)."""
+    return [row for path in TRAIN_FILES for row in read_rows(path)]
 
 
 def read_rows(path: Path) -> list[dict[str, str]]:

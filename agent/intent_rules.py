@@ -102,7 +102,8 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
               r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
               r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)|week after|"
-              r"\b(is|are) bad\b|(monday|tuesday|wednesday|thursday|friday)s? (would|works?|is) (be )?better|"
+              r"(?<!line )(?<!signal )(?<!connection )(?<!reception )\b(is|are) bad\b|"
+              r"(monday|tuesday|wednesday|thursday|friday)s? (would|works?|is) (be )?better|"
               r"\b(it|that) (later|earlier)\b|^(next |this |on |maybe )?(monday|tuesday|wednesday|thursday|friday|"
               r"saturday|sunday)s?( (morning|afternoon|evening))?$|^(in the )?(mornings?|afternoons?|evenings?)$")
 QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|^(does|do|is|are|can|will|would|should|could) (the|he|she|it|"
@@ -119,13 +120,21 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"count me in|i can make it|i can come|i'll come|be there|"
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
            r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
-           r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$")
+           r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
 # Keeping the booking as it is ("I'd like to keep my appointment", "leave it as it is").
 KEEP = (r"\b(keep|keeping) (it|my appointment|the appointment|that appointment|that one|the booking)\b|"
+        r"\bno need to change (it|anything|a thing)\b|"
         r"\bleave it (as it is|as is|where it is)\b|\bkeep it (as is|where it is)\b|\bdon't change (anything|it)\b")
 REPEAT = (r"^(what|huh|sorry|pardon|come again|excuse me|say that again|sorry what|what did you say|hello|hi|"
           r"can you repeat that|repeat that|what was that|i'm sorry what)$")
-BACKCHANNEL_YES = r"^(uh huh|uh-huh|mm hmm|mm-hmm|mhm|mhmm|um hmm)$"
+# Times on offer: a reply that only names a day and/or a clock time picks one ("thursday at 2", "the 3 pm").
+_DAY = r"(monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+_HOUR = (r"(\d{1,2}(:\d\d)?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|noon)"
+         r"( ?(am|pm|a m|p m|o'clock|thirty|fifteen|forty five))?")
+SLOT_NAMED = (rf"^(the |on |at |uh |um )*({_DAY}( at)?( {_HOUR})?|{_HOUR})( one| slot| time| option)?"
+              r"( (works|is good|is fine|is great|sounds good|please|would be great|for me))?( please| thanks)?$")
+BACKCHANNEL_YES = (r"^((um|uh|well|oh|er) )?(uh huh|uh-huh|mm hmm|mm-hmm|mhm|mhmm|um hmm)"
+                   r"( (yes|yeah|yep|it is|that's me|that's right|correct))?$")
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
 # Negation-aware "yes": a yes-word followed by a negation ("absolutely not", "okay no", "right, no, I can't")
 # is a no. Idioms that contain a negation but mean yes are taken out before looking for one.
@@ -181,7 +190,8 @@ def rule_classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "human")
     if _any(NOT_PATIENT, t) and not _any(r"^(yes|yeah|yep)\b.*\b(this is|i'm) (me|him|her)", t):
         return Intent(raw, "not_patient")
-    if _any(KEEP, t) and not negated(re.sub(r"\bno need to call( me)?( again| back)?\b", " ", core)):
+    if _any(KEEP, t) and not negated(re.sub(r"\bno need to (call( me)?( again| back)?|change (it|anything|a thing))\b",
+                                            " ", core)):
         return Intent(raw, "confirm")
     if _any(CALLBACK, re.sub(r"\bno need to call( me)?( again| back)?\b", " ", t)):
         return Intent(raw, "callback_later")
@@ -189,8 +199,9 @@ def rule_classify(text: str, context: Context = "appointment") -> Intent:
     if _any(CANCEL, t) and not negated_cancel:
         return Intent(raw, "cancel")
     yeah_no = _any(r"^(yeah|yes|yea) no\b", core)
-    if context == "slot_choice" and (_choice(t) or _any(r"\bthe (earlier|later|earliest|latest|morning|"
-                                                          r"afternoon|evening) (one|time|slot)\b", t)):
+    asks = _any(r"^(what|which|when|where|who|how|is|was|are|does|do|can|could)\b", core)
+    if context == "slot_choice" and not asks and (_choice(t) or _any(SLOT_NAMED, core) or _any(
+            r"\bthe (earlier|later|earliest|latest|morning|afternoon|evening) (one|time|slot)\b", t)):
         return Intent(raw, "confirm", choice=_choice(t))
     if _any(RESCHEDULE, t) and not _any(r"^(no|nope)?\s*(i )?can (still )?make it", core):
         return Intent(raw, "reschedule", choice=_choice(t))

@@ -17,7 +17,8 @@ How a reply is read, in order:
    "she's asleep"), no question ("who's asking?", "just tell me the time") and no other name.
 
 `python -m agent.intents [--context C]` reads one utterance a line on stdin and prints one JSON object a
-line; `python -m agent.intents train` rebuilds the shipped weights from tests/agent/data/intents.jsonl."""
+line; `python -m agent.intents train` rebuilds the shipped weights from tests/agent/data/intents.jsonl and
+intents_families.jsonl."""
 
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ def confirms_identity(text: str, first_name: str = "") -> bool:
         return False
     if _other_name(t, first_name):
         return False
-    return _any(IDENTITY_AFFIRM, core)
+    return _any(IDENTITY_AFFIRM, core) or _any(BACKCHANNEL_YES, t.strip(" ?"))
 
 
 # ---- classification ----------------------------------------------------------------------------------------
@@ -225,11 +226,12 @@ def _guard(it: Intent, t: str, core: str, context: Context, first_name: str) -> 
 
 
 def _train_cli() -> None:
-    from agent.intent_model import TRAIN_FILE, examples_from, file_sha256, read_rows, train
+    from agent.intent_model import TRAIN_FILES, examples_from, file_sha256, train, training_rows
 
-    head = train(examples_from(read_rows(TRAIN_FILE), to_act), data_sha256=file_sha256(TRAIN_FILE))
+    rows = training_rows()
+    head = train(examples_from(rows, to_act), data_sha256=file_sha256())
     head.save()
-    print(json.dumps({"trained_on": str(TRAIN_FILE), "rows": len(read_rows(TRAIN_FILE)),
+    print(json.dumps({"trained_on": [str(p) for p in TRAIN_FILES], "rows": len(rows),
                       "data_sha256": head.data_sha256}))
 
 
@@ -238,7 +240,8 @@ def main(argv: list[str] | None = None) -> int:
     `choice`, `dtmf`)."""
     parser = argparse.ArgumentParser(prog="python -m agent.intents", description=(
         "Label patient replies. Reads one utterance a line on stdin, prints one JSON object a line. "
-        "`train` rebuilds agent/data/intent_head.npz from tests/agent/data/intents.jsonl."))
+        "`train` rebuilds agent/data/intent_head.npz from tests/agent/data/intents.jsonl and "
+        "intents_families.jsonl."))
     parser.add_argument("command", nargs="?", choices=["classify", "train"], default="classify")
     parser.add_argument("--context", choices=["identity", "appointment", "yes_no", "slot_choice"],
                         default="appointment", help="what the agent just asked (default: appointment)")

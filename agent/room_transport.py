@@ -114,7 +114,7 @@ class RoomTransport:
         return MachineVerdict(is_machine=verdict.is_machine, category=verdict.category)
 
     async def converse(self, session: AgentSession[Any], agent: ConfirmationAgent, state: CallState) -> bool:
-        session.say(agent.greeting(), allow_interruptions=True)
+        agent.say_greeting(session, allow_interruptions=True)
         waits = {asyncio.ensure_future(e.wait()) for e in (state.ended, self._hung_up, self._closed)}
         try:
             await asyncio.wait(waits, timeout=self._max_seconds, return_when=asyncio.FIRST_COMPLETED)

@@ -75,6 +75,7 @@ class PolicyView:
     last_search: dict[str, Any] = field(default_factory=dict)   # the last find_available_slots arguments
     agent_turns: int = 0           # agent messages in the chat so far
     model_spoke: bool = False      # another brain said something since the stage was last set
+    question_heard: bool = True    # the agent's last line was heard to the end (not spoken over)
 
 
 class ReceptionistPolicy:
@@ -149,6 +150,7 @@ class ReceptionistPolicy:
             v.tail_outputs = fresh
         d = self.dialogue()
         v.last_kind, v.unclear_streak, v.silence_streak = d.stage, d.unclear_streak, d.silence_streak
+        v.question_heard = d.last_line_heard
         said = [i for i, item in enumerate(items) if item.type == "message" and item.role == "assistant"]
         v.agent_turns = len(said)
         if d.set_by == "policy":
@@ -200,6 +202,8 @@ class ReceptionistPolicy:
         o = out if isinstance(out, dict) else {}
         if is_error:
             code = error_code(out)
+            if code == "identity_question_not_heard":
+                return self._reask_identity_over_talk()
             if code in ("identity_required", "identity_not_affirmed"):
                 return self._say([f"Before I go on, am I speaking with {first}?",
                                   f"First, could you confirm I'm speaking with {first}?"], "identity")
@@ -351,6 +355,9 @@ class ReceptionistPolicy:
                 return Reply(tool="not_the_patient")
             if it.negative or label in ("not_patient", "reschedule"):
                 return Reply(tool="wrong_number")
+        if label == "confirm" and not it.dtmf and not v.question_heard:
+            # They said yes over the identity question (it was interrupted): they never heard it asked.
+            return self._reask_identity_over_talk()
         if label == "confirm" and not it.dtmf:
             # Thank them in the same step as the tool call: the patient hears it while the tool runs
             # instead of after a second model step (no appointment detail in it).
@@ -371,6 +378,15 @@ class ReceptionistPolicy:
             return Reply(tool="end_call", args={"reason": "unclear"}, kind="clarify")
         return self._say([f"Sorry, I didn't quite catch that. Is this {first}?",
                           f"Sorry, could you say that again? Am I speaking with {first}?"], "clarify", ack=False)
+
+    def _reask_identity_over_talk(self) -> Reply:
+        """The callee spoke over the identity question: say who is calling (the clinic's name only, no
+        appointment detail) and ask it again, to be heard to the end this time."""
+        first, clinic = self.first_name, self.clinic_name
+        return self._say([f"Sorry, I think we spoke at the same time. This is the automated assistant for {clinic}, "
+                          f"calling about an appointment. Am I speaking with {first}?",
+                          f"Sorry, we talked over each other there. I'm the automated assistant for {clinic}, "
+                          f"calling about an appointment. Is this {first}?"], "identity", ack=False)
 
     def _with_identity(self, v: PolicyView, it: Intent, text: str) -> Reply:
         from clinic.scheduling import parse_preference

@@ -85,7 +85,7 @@ class TextTransport:
         assert self._far_end is not None and self._record is not None
         record = self._record
         seen = len(record.entries)
-        await session.say(agent.greeting())
+        await agent.say_greeting(session)
         for _ in range(MAX_TURNS):
             said = " ".join(e["text"] for e in record.entries[seen:] if e["role"] == "agent")
             seen = len(record.entries)
@@ -93,12 +93,29 @@ class TextTransport:
             if turn.hang_up:
                 return True
             text = dtmf_text(turn.dtmf) if turn.dtmf else (turn.text or SILENCE_TEXT)
+            if turn.barge_in:
+                await self._spoken_over(agent, record)
             await session.run(user_input=text)
             if state.end_action is not None:
                 await asyncio.wait_for(state.ended.wait(), timeout=10)
                 return False
         state.end_reason = "unclear"
         return False
+
+    @staticmethod
+    async def _spoken_over(agent: ConfirmationAgent, record: CallRecord) -> None:
+        """The far end spoke over the agent's last line. Text has no playout to cut, so the line is marked
+        as LiveKit marks speech a caller interrupted: `interrupted` on its chat message (what both brains
+        and confirm_identity's guard read), and on the call record's transcript entry."""
+        ctx = agent.chat_ctx.copy()
+        last = next((i for i in reversed(ctx.items) if i.type == "message" and i.role == "assistant"), None)
+        if last is None:
+            return
+        last.interrupted = True
+        await agent.update_chat_ctx(ctx)
+        entry = next((e for e in reversed(record.entries) if e["role"] == "agent" and not e.get("filler")), None)
+        if entry is not None:
+            entry["interrupted"] = True
 
     async def hang_up(self) -> None:
         await call_flow.hang_up(self.lkapi, self.room_name)

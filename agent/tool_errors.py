@@ -11,8 +11,8 @@ from typing import Any, Literal, get_args
 
 from livekit.agents import ToolError
 
-ToolErrorCode = Literal["identity_required", "identity_not_affirmed", "no_such_option", "slot_taken",
-                        "no_front_desk"]
+ToolErrorCode = Literal["identity_required", "identity_not_affirmed", "identity_question_not_heard",
+                        "no_such_option", "slot_taken", "no_front_desk"]
 CODES: frozenset[str] = frozenset(get_args(ToolErrorCode))
 
 

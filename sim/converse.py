@@ -32,6 +32,17 @@ TZ = "America/New_York"
 PHONE = "+12125550188"
 
 
+BARGE_IN = ">>"   # a line starting with it is said over the agent's last line (before it finished)
+
+
+def line_turn(line: str) -> Turn:
+    """One FILE line -> the patient's turn; ">> Hello, who's calling?" is said over the agent's last line."""
+    stripped = line.lstrip()
+    if stripped.startswith(BARGE_IN):
+        return Turn(text=stripped[len(BARGE_IN):].strip() or None, barge_in=True)
+    return Turn(text=line)
+
+
 @dataclass
 class LinesFarEnd:
     """A patient who answers "Hello?" and then says the given lines in order; hangs up after the last."""
@@ -44,7 +55,7 @@ class LinesFarEnd:
 
     def reply(self, agent_said: str) -> Turn:
         self.heard.append(agent_said)
-        return Turn(text=self.lines.pop(0)) if self.lines else Turn(hang_up=True)
+        return line_turn(self.lines.pop(0)) if self.lines else Turn(hang_up=True)
 
 
 def _call_time() -> datetime:
@@ -138,8 +149,9 @@ async def converse(lines: list[str], first_name: str, brain: str) -> dict[str, A
         return {
             "appointment": {"starts_at": local.isoformat(), "weekday": local.strftime("%A"),
                             "provider": appt["provider"], "location": appt["location"]},
-            "transcript": [{"role": e["role"], "text": e["text"]} for e in result.transcript
-                           if e["role"] in ("agent", "patient")],
+            "transcript": [{"role": e["role"], "text": e["text"], **({"interrupted": True} if e.get("interrupted")
+                                                                      else {})}
+                           for e in result.transcript if e["role"] in ("agent", "patient")],
             "tool_calls": [{"name": e["name"], "arguments": _args(e.get("arguments"))} for e in result.transcript
                            if e["role"] == "tool"],
             "outcome": result.outcome,
@@ -157,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m agent converse",
         description="Run one text-mode call of the production agent for a throwaway test appointment. The "
-                    "patient says FILE's lines in order (one a line), then hangs up. Cleans up after itself.")
+                    "patient says FILE's lines in order (one a line), then hangs up. A line starting with '>>' is said "
+                    "over the agent's last line (the callee barged in before it finished). Cleans up after itself.")
     parser.add_argument("file", type=Path, help="patient lines, one per line ('-' for stdin)")
     parser.add_argument("--first-name", default="Maria", help="the patient's first name (default: Maria)")
     parser.add_argument("--brain", choices=["scripted", "llm"], default="scripted",

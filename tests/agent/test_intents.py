@@ -1,7 +1,8 @@
-"""Intent accuracy on the tuning set and on the held-out set, and the CLI contract of `python -m agent.intents`.
+"""Intent accuracy on the tuning set and on the two held-out sets, and the CLI contract of `python -m agent.intents`.
 
-The held-out set (data/intents_heldout.jsonl) was committed before any tuning and is never trained or tuned
-on; bench/intent_accuracy.py prints both figures and the misses."""
+The held-out sets (data/intents_heldout.jsonl, committed before any tuning; data/intents_heldout_v2.jsonl,
+written from scratch and committed before the families and the head changes) are never trained or tuned on;
+bench/intent_accuracy.py prints the figures side by side."""
 
 from __future__ import annotations
 
@@ -16,7 +17,9 @@ import pytest
 from agent.intents import LABELS, classify
 
 DATA = Path(__file__).parent / "data" / "intents.jsonl"
+FAMILIES = Path(__file__).parent / "data" / "intents_families.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "intents_heldout.jsonl"
+HELDOUT_V2 = Path(__file__).parent / "data" / "intents_heldout_v2.jsonl"
 
 
 def test_labelled_set_is_big_and_uses_design_labels():
@@ -48,35 +51,77 @@ def test_tuning_set_accuracy_at_least_97_percent():
     assert accuracy >= 0.97, misses
 
 
-def _heldout() -> list[dict]:
-    return [json.loads(line) for line in HELDOUT.read_text().splitlines() if line.strip()]
+def _families() -> list[dict]:
+    return [json.loads(line) for line in FAMILIES.read_text().splitlines() if line.strip()]
 
 
-def test_heldout_set_is_big_and_covers_every_label_and_context():
-    rows = _heldout()
+def test_families_training_rows_accuracy_at_least_97_percent():
+    rows = _families()
+    assert len(rows) >= 500
+    misses = _misses(rows)
+    assert 1 - len(misses) / len(rows) >= 0.97, misses
+
+
+def test_families_file_is_what_the_generator_writes():
+    """Edit scripts/intent_families.py, not the jsonl: the file is its output."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("intent_families", Path(__file__).parents[2] / "scripts" /
+                                                  "intent_families.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    assert mod.rows() == _families()
+
+
+def _heldout(path: Path = HELDOUT) -> list[dict]:
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _normalized(text: str) -> str:
+    return " ".join("".join(c for c in text.lower() if c.isalnum() or c == " ").split())
+
+
+def test_no_held_out_reply_is_in_the_training_rows():
+    trained = {_normalized(r["text"]) for r in _rows() + _families()}
+    assert [r["text"] for r in _heldout(HELDOUT_V2) if _normalized(r["text"]) in trained] == []
+
+
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT_V2], ids=["v1", "v2"])
+def test_heldout_set_is_big_and_covers_every_label_and_context(path: Path):
+    rows = _heldout(path)
     assert len(rows) >= 200
     assert {r["intent"] for r in rows} == set(LABELS)
     assert {r["context"] for r in rows} == {"identity", "appointment", "yes_no", "slot_choice"}
 
 
 def test_heldout_accuracy():
-    """Measured 95.9 % when the set was first scored with the shipped head (README); a drop below 95 % fails."""
+    """v1: 96.3 % with the family-trained head and rules (README; the target is 97 %, not reached yet)."""
     rows = _heldout()
-    misses = _misses(rows)
-    assert 1 - len(misses) / len(rows) >= 0.95, misses
+    accuracy = 1 - len(_misses(rows)) / len(rows)
+    assert accuracy >= 0.96, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
 
 
-def test_heldout_opt_outs_and_third_parties_are_never_read_as_confirm():
-    rows = [r for r in _heldout() if r["intent"] in ("opt_out", "not_patient", "wrong_number")]
+def test_heldout_v2_accuracy():
+    """v2 (written after v1's figure was known): 91.4 % before the families, 91.8 % after (README)."""
+    rows = _heldout(HELDOUT_V2)
+    accuracy = 1 - len(_misses(rows)) / len(rows)
+    assert accuracy >= 0.91, f"{accuracy:.3f}"
+
+
+@pytest.mark.parametrize("path", [HELDOUT, HELDOUT_V2], ids=["v1", "v2"])
+def test_heldout_opt_outs_and_third_parties_are_never_read_as_confirm(path: Path):
+    rows = [r for r in _heldout(path) if r["intent"] in ("opt_out", "not_patient", "wrong_number")]
     assert len(rows) >= 40
     assert [r["text"] for r in rows if classify(r["text"], r["context"]).intent == "confirm"] == []
 
 
 def test_shipped_weights_were_trained_on_the_current_tuning_set():
-    """Edit intents.jsonl -> run `python -m agent.intents train` and commit agent/data/intent_head.npz."""
+    """Edit intents.jsonl or the families -> run `python -m agent.intents train` and commit
+    agent/data/intent_head.npz."""
     from agent.intent_model import file_sha256, shipped_head
 
-    assert shipped_head().data_sha256 == file_sha256(DATA)
+    assert shipped_head().data_sha256 == file_sha256(DATA, FAMILIES)
 
 
 @pytest.mark.parametrize("subset", ["fresh-negation", "fresh-optout"])
@@ -110,7 +155,7 @@ def test_opt_out_wins_over_callback(text: str):
 
 
 def test_safety_critical_labels_are_never_read_as_yes():
-    rows = _rows()
+    rows = _rows() + _families()
     wrong = Counter(classify(r["text"], r.get("context", "appointment")).intent
                     for r in rows if r["intent"] in ("opt_out", "wrong_number"))
     assert wrong["confirm"] == 0
@@ -143,3 +188,18 @@ def test_cli_rejects_an_unknown_context():
     proc = subprocess.run([sys.executable, "-m", "agent.intents", "--context", "bogus"], input="",
                           capture_output=True, text=True)
     assert proc.returncode != 0 and "--context" in proc.stderr
+
+
+@pytest.mark.parametrize(("text", "context", "want"), [
+    ("no need to change it", "appointment", "confirm"),          # keeping it, not a change
+    ("wouldn't miss it", "appointment", "confirm"),
+    ("the line is bad", "appointment", "unclear"),                # the phone line, not the day
+    ("that day is bad", "appointment", "reschedule"),
+    ("uh huh yes", "identity", "confirm"),
+    ("thursday at 2", "slot_choice", "confirm"),                  # names one of the times on offer
+    ("the 3 pm", "slot_choice", "confirm"),
+    ("wednesday works", "slot_choice", "confirm"),
+    ("what was the second time", "slot_choice", "question"),     # asking about an option is not picking it
+])
+def test_rules_found_wrong_by_the_family_rows(text: str, context: str, want: str):
+    assert classify(text, context).intent == want

@@ -1,0 +1,74 @@
+"""Cross-validation of the intent classifier on the tuning set only: how head settings and training-data
+changes are chosen without looking at either held-out set.
+
+    .venv/bin/python bench/intent_cv.py [--folds 5] [--json]
+
+Each fold trains the head on the other folds' rows and scores the full `agent.intents.classify` (rules,
+head and guards) on the fold's rows. Rows of one paraphrase family (`family` field) stay in one fold, so a
+fold never scores a reply whose near-copy it was trained on."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+import zlib
+from pathlib import Path
+from unittest import mock
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from agent import intent_model  # noqa: E402
+from agent.intent_model import examples_from, train, training_rows  # noqa: E402
+from agent.intents import classify, to_act  # noqa: E402
+
+SAFETY = ("opt_out", "not_patient", "wrong_number")
+
+
+def fold_of(row: dict, folds: int) -> int:
+    key = row.get("family") or row["text"].lower()
+    return zlib.crc32(key.encode()) % folds
+
+
+def cross_validate(rows: list[dict], folds: int) -> dict:
+    hits = unsafe = 0
+    per_label: dict[str, list[int]] = {}
+    for k in range(folds):
+        train_rows = [r for r in rows if fold_of(r, folds) != k]
+        test_rows = [r for r in rows if fold_of(r, folds) == k]
+        head = train(examples_from(train_rows, to_act))
+        with mock.patch.object(intent_model, "shipped_head", lambda head=head: head):
+            for r in test_rows:
+                got = classify(r["text"], r.get("context", "appointment")).intent  # type: ignore[arg-type]
+                ok = got == r["intent"]
+                hits += ok
+                unsafe += got == "confirm" and r["intent"] in SAFETY
+                per_label.setdefault(r["intent"], [0, 0])
+                per_label[r["intent"]][0] += ok
+                per_label[r["intent"]][1] += 1
+    return {"rows": len(rows), "folds": folds, "accuracy": round(hits / len(rows), 4),
+            "safety_read_as_confirm": unsafe,
+            "per_label": {k: round(a / n, 3) for k, (a, n) in sorted(per_label.items())}}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    result = cross_validate(training_rows(), args.folds)
+    result["seconds"] = round(time.perf_counter() - t0, 1)
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"tuning-set {args.folds}-fold CV  {result['accuracy'] * 100:.2f} %  ({result['rows']} replies, "
+              f"{result['safety_read_as_confirm']} opt-out/third-party/wrong-number read as confirm)")
+        print("  per label: " + ", ".join(f"{k} {v * 100:.0f} %" for k, v in result["per_label"].items()))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
