@@ -21,6 +21,10 @@ from typing import Literal
 from agent.far_end import FarEnd, Turn
 
 Line = Literal["person", "machine", "busy", "no_answer", "reject"]
+# How a person persona speaks over audio (text mode has no timing, so there they all read alike):
+# patient = waits for the agent to finish; barge_in = cuts in once mid-sentence when it has heard enough;
+# silent = picks up without a word and waits for the caller to speak; mumble = quiet, over line noise.
+Delivery = Literal["patient", "barge_in", "silent", "mumble"]
 
 # --------------------------------------------------------------------------------------------------------
 # The persona table: the behaviour at the line and the result the system must reach with default settings.
@@ -40,6 +44,7 @@ class PersonaSpec:
     min_attempts: int = 1
     on_dnc: bool = False                     # the number must end on the clinic's DNC list
     in_default_mix: bool = True              # chosen for numbers without a persona (persona_for_number)
+    delivery: Delivery = "patient"           # how it speaks over audio (sim/sip_phone/brain.FarEndBrain)
 
     def problems(self, status: str, outcomes: list[str], on_dnc: bool) -> list[str]:
         """Why a finished appointment does not match this persona (empty = it matches)."""
@@ -90,6 +95,13 @@ PERSONAS: dict[str, PersonaSpec] = {s.name: s for s in (
                 frozenset({"staff_followup"}), ("opted_out",), on_dnc=True, in_default_mix=False),
     PersonaSpec("rejecter", "declines the call (603)", "rejected", frozenset({"unreachable"}), repeats=True,
                 min_attempts=2, in_default_mix=False),
+    # Delivery variants for the spoken personas: the same goals, spoken differently over SIP.
+    PersonaSpec("interrupter", "a rescheduler who cuts in mid-sentence", "rescheduled",
+                frozenset({"rescheduled"}), ("rescheduled",), in_default_mix=False, delivery="barge_in"),
+    PersonaSpec("silent_confirmer", "picks up without a word, then confirms when asked", "confirmed",
+                frozenset({"confirmed"}), ("confirmed",), in_default_mix=False, delivery="silent"),
+    PersonaSpec("mumbler", "confirms, quietly over a noisy line", "confirmed", frozenset({"confirmed"}),
+                ("confirmed",), in_default_mix=False, delivery="mumble"),
 )}
 DEFAULT_MIX: tuple[str, ...] = tuple(sorted(n for n, s in PERSONAS.items() if s.in_default_mix))
 
@@ -265,7 +277,11 @@ class _Voice:
     used: set[str] = field(default_factory=set)
 
     def say(self, key: str) -> str:
-        options = [p.replace("{first}", self.first_name) for p in PHRASES[key]]
+        phrases = PHRASES[key]
+        if key == "hello" and self.first_name == "me":
+            # a name we do not know: "hi, this is me" would claim to be the patient before being asked
+            phrases = tuple(p for p in phrases if "{first}" not in p)
+        options = [p.replace("{first}", self.first_name) for p in phrases]
         fresh = [p for p in options if p not in self.used] or options
         choice = self.rng.choice(fresh)
         self.used.add(choice)
@@ -340,6 +356,15 @@ class Confirmer(ScriptedPerson):
         if "identity_question" in cues:
             return Turn(text=self.voice.say("is_me"))
         return Turn(text=self.voice.say("thanks"))
+
+
+class SilentConfirmer(Confirmer):
+    """Picks up and says nothing until the caller speaks (many people do with unknown numbers)."""
+
+    persona = "silent_confirmer"
+
+    def first_words(self) -> Turn:
+        return Turn()
 
 
 class QuestionThenConfirm(ScriptedPerson):
@@ -550,6 +575,9 @@ _CLASSES: dict[str, type[ScriptedPerson]] = {
     "confirmer": Confirmer,
     "busy_then_confirm": Confirmer,
     "rescheduler": Rescheduler,
+    "interrupter": Rescheduler,
+    "silent_confirmer": SilentConfirmer,
+    "mumbler": Confirmer,
     "canceller": Canceller,
     "question_then_confirm": QuestionThenConfirm,
     "not_patient": NotPatient,

@@ -104,6 +104,7 @@ class RealCallStack:
     front_desk: tuple[str, ...] = ()
     phone_port: int | None = 5080      # None: a free port
     phone_options: tuple[str, ...] = ()  # further `python -m sim.sip_phone` options (timings)
+    talking: bool = True               # persons hear (Whisper) and speak (Piper) through the speech server
     name: str = field(default_factory=lambda: f"real-{secrets.token_hex(3)}")
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
@@ -170,13 +171,17 @@ class RealCallStack:
 
         self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
                                        json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
-                                       front_desk=list(self.front_desk), extra=list(self.phone_options))
+                                       front_desk=list(self.front_desk), extra=self._phone_extra())
         self.phone = self._phone_cm.__enter__()
         self.start_process("agent")
         self.start_process("celery")
         if self.with_token_server and self._webhook_port_free():
             self.start_process("token_server")
         self.wait_for_agent()
+
+    def _phone_extra(self) -> list[str]:
+        talking = ["--speech-url", self.speech_url] if self.talking else []
+        return [*talking, *self.phone_options]
 
     def _webhook_port(self) -> int:
         assert self.endpoints is not None
