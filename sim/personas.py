@@ -292,6 +292,9 @@ class _Voice:
 # The scripted patients.
 
 MAX_TURNS = 14   # a patient who has heard 14 agent turns without getting anywhere hangs up
+# Cues that make an identity-sounding question ("are you able to make it?") about the appointment instead.
+_BUSINESS = frozenset({"asks_confirm", "appointment", "slot_offer", "asks_preference", "cancel_check", "rebook_offer",
+                       "asks_callback_time", "leave_message", "transfer", "anything_else", "goodbye"})
 
 
 class ScriptedPerson:
@@ -328,8 +331,8 @@ class ScriptedPerson:
         if "goodbye" in cues and self._closing(cues):
             self.said_bye = True
             return Turn(text=self.voice.say("bye"))
-        if "identity_question" in cues and not self.identified:
-            return self.on_identity(cues)
+        if "identity_question" in cues and (not self.identified or not (_BUSINESS & cues)):
+            return self.on_identity(cues)     # asked again who they are ("is this a number for X?"): answer
         if "anything_else" in cues:
             return Turn(text=self.voice.say("no_more"))
         return self.on_other(cues, agent_said)

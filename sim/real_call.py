@@ -279,6 +279,8 @@ class RealCallStack:
         if self._phone_cm is not None:
             with contextlib.suppress(Exception):
                 self._phone_cm.__exit__(None, None, None)
+            with contextlib.suppress(OSError):
+                self.log_path("phone").write_text("\n".join(self.phone.output) + "\n")
             self._phone_cm = None
 
     # ---- clinics and calls -----------------------------------------------------------------------

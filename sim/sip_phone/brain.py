@@ -294,7 +294,7 @@ class FarEndBrain:
     def __init__(self, far_end: FarEnd, transcriber: Transcriber | Callable[[bytes], str], *,
                  max_seconds: float = 300.0, detector: TurnDetector | None = None,
                  voice: Callable[[str], bytes] | None = None, delivery: str = "patient",
-                 barge_after: float = 1.8, piece_pause: float = 0.35,
+                 barge_after: float = 1.8, piece_pause: float | None = None,
                  workers: Executor | None = None) -> None:
         self.far_end = far_end
         self.transcribe = transcriber
@@ -322,8 +322,9 @@ class FarEndBrain:
         self._say(self.far_end.first_words())
 
     def on_frame(self, pcm: bytes, now: float) -> None:
-        """Listen like a person: a long utterance is understood while it is still being said (each piece
-        up to a pause goes to the transcriber at once), so the answer needs only the last piece's time."""
+        """Listen to the agent. With `piece_pause`, a long utterance is understood while it is still being said
+        (each piece up to such a pause goes to the transcriber at once), so the answer waits only for the last
+        piece; off by default: on a busy speech server more requests queue longer than one whole utterance."""
         if self.done:
             return
         t = self.turns
@@ -341,7 +342,8 @@ class FarEndBrain:
             if not t.current:
                 self.piece_start = 0
             return
-        if t.silence_seconds >= self.piece_pause and len(t.current) - self.piece_start > audio.FRAME_BYTES * 10:
+        if self.piece_pause is not None and t.silence_seconds >= self.piece_pause \
+                and len(t.current) - self.piece_start > audio.FRAME_BYTES * 10:
             self._cut_piece()
         if (self.delivery == "barge_in" and not self.barged and self.utterances_seen >= 1
                 and t.silence_seconds == 0 and audio.duration(bytes(t.current)) >= self.barge_after):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 import logging
+import time
 import wave
 from pathlib import Path
 
@@ -57,11 +58,14 @@ class SpeechServerTranscriber:
         self.client = httpx.Client(timeout=timeout)
 
     def __call__(self, pcm: bytes) -> str:
+        started = time.monotonic()
         try:
             resp = self.client.post(self.url, files={"file": ("utterance.wav", pcm_to_wav(pcm), "audio/wav")},
                                     data={"model": "whisper-1", "language": "en"})
             resp.raise_for_status()
-            return str(resp.json().get("text", "")).strip()
+            text = str(resp.json().get("text", "")).strip()
+            log.info("heard %.2fs of audio in %.2fs", audio.duration(pcm), time.monotonic() - started)
+            return text
         except (httpx.HTTPError, ValueError) as exc:
             log.warning("transcription failed: %s", type(exc).__name__)
             return ""

@@ -8,19 +8,32 @@ or raw digit strings. The persona never keys on the agent's sentences: it reacts
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from sim import heard
 from sim.personas import PHRASES
-from sim.real_call import CallReport, RealCallStack
+from sim.real_call import CallReport, RealCallStack, persona_number
+from tests.real_stack.conftest import FRONT_DESK, PERSONAS
 
 pytestmark = [pytest.mark.real_stack, pytest.mark.timeout(1800)]
 
 FIRST_AUDIO_LIMIT = 2.0      # seconds from the answer to the agent's first audio
 IS_ME = {p.replace("{first}", "me") for p in PHRASES["is_me"]}
+
+
+@pytest.fixture(scope="module")
+def stack(real_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCallStack]:
+    """conftest's stack, with time for a spoken conversation (persons stay up to 3 minutes on the line)."""
+    workdir = Path(tmp_path_factory.mktemp("spoken"))
+    with RealCallStack(database_url=real_db, workdir=workdir, personas={persona_number(p): p for p in PERSONAS},
+                       front_desk=(FRONT_DESK,), phone_port=None,
+                       phone_options=("--answer-after", "0.5", "--max-call", "180")) as s:
+        yield s
 
 
 @dataclass(frozen=True)

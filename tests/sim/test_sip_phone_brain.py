@@ -211,7 +211,8 @@ def talking(persona: str, transcripts: list[str], **kw: object) -> tuple[FarEndB
 
 
 def test_a_long_utterance_is_understood_piece_by_piece_and_answered_once() -> None:
-    brain, sent = talking("confirmer", ["Good morning, this is the clinic.", "Am I speaking with Maria?"])
+    brain, sent = talking("confirmer", ["Good morning, this is the clinic.", "Am I speaking with Maria?"],
+                          piece_pause=0.3)
     brain.on_answer(0.0)
     pause = audio.silence(0.4)               # a pause between sentences: not the end of the turn
     actions = drive(brain, QUIET + SPEECH + pause + SPEECH + QUIET)
