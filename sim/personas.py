@@ -142,7 +142,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "identity_question": re.compile(
         r"(am i (speaking|talking) (with|to)|is this\b|are you\b|may i (speak|talk) (with|to)|"
         r"can i (speak|talk) (with|to)|could i (speak|talk) (with|to)|i'?m (looking for|trying to reach)|"
-        r"is .{1,40} (available|there|home)|speaking with)"),
+        r"is .{1,40} (available|there|home)|speaking with|does .{1,30} (use|have|own) this (number|phone))"),
     "day_or_time": re.compile(rf"\b{_WEEKDAY}\b|\b{_MONTH}\b|{_TIME}"),
     "appointment": re.compile(r"\b(appointment|visit|booked|scheduled|see (dr|doctor))"),
     "asks_confirm": re.compile(

@@ -286,8 +286,9 @@ class FarEndBrain:
     Turn-taking follows `delivery` (sim.personas.Delivery):
     - patient: answers once the agent has finished (TurnDetector's end of utterance). Utterances that end
       while the agent is already talking again are answered together, as a person answers the whole thought.
-    - barge_in: once per call, when the agent has been talking for `barge_after` seconds (not its first
-      utterance, the greeting), transcribes what it heard so far and answers at once, over the agent.
+    - barge_in: once per call, when the agent has been talking for `barge_after` seconds after the persona
+      said who it is (so: the appointment, not the greeting), transcribes what it heard so far and answers at
+      once, over the agent.
     - silent: says nothing on pick-up (no "hello?"); waits for the caller.
     - mumble: speaks quietly over line noise (`speech.mumble`)."""
 
@@ -345,7 +346,7 @@ class FarEndBrain:
         if self.piece_pause is not None and t.silence_seconds >= self.piece_pause \
                 and len(t.current) - self.piece_start > audio.FRAME_BYTES * 10:
             self._cut_piece()
-        if (self.delivery == "barge_in" and not self.barged and self.utterances_seen >= 1
+        if (self.delivery == "barge_in" and not self.barged and getattr(self.far_end, "identified", True)
                 and t.silence_seconds == 0 and audio.duration(bytes(t.current)) >= self.barge_after):
             self.barged = True
             self._cut_piece()
