@@ -34,6 +34,7 @@ from sim import heard
 
 DEFAULT_PERSONAS = ("confirmer", "rescheduler", "question_then_confirm", "canceller", "opt_out", "not_patient",
                     "callback", "rescheduler")
+SPEECH_URL = "http://127.0.0.1:8090"
 STAGES = ("end_of_turn_delay", "transcription_delay", "llm_node_ttft", "tts_node_ttfb", "e2e_latency")
 
 
@@ -44,6 +45,7 @@ class CallAudio:
     persona: str
     outcome: str | None
     turn_gaps: list[float]
+    word_gaps: list[float]         # patient stops -> the agent's first words (fillers count; typing sounds do not)
     filler_delays: list[float]
     first_agent_audio: float | None
     stages: dict[str, list[float]] = field(default_factory=dict)
@@ -56,8 +58,28 @@ def _seconds_into(record: dict[str, Any], at: str) -> float | None:
     return (datetime.fromisoformat(at) - datetime.fromisoformat(record["answered_at"])).total_seconds()
 
 
-def analyse(record: dict[str, Any], transcript: list[dict[str, Any]], outcome: str | None) -> CallAudio:
-    agent = heard.speech_spans(heard.read_mono(record["recording_remote"]), join_gap=0.3)
+def _word_gaps(samples: Any, patient: list[heard.Span], agent: list[heard.Span], speech_url: str) -> list[float]:
+    """Patient stops -> the first agent span Whisper finds words in (the thinking sound has none)."""
+    import re
+
+    out: list[float] = []
+    for p in patient:
+        if any(a.start < p.end < a.end for a in agent):
+            continue
+        later = [q.start for q in patient if q.start > p.end]
+        limit = min(later) if later else float("inf")
+        for a in (a for a in agent if p.end <= a.start < min(limit, p.end + 12)):
+            clip = samples[int(a.start * heard.RATE):int(min(a.end, a.start + 2.0) * heard.RATE)]
+            if re.search(r"[a-zA-Z]{2}", heard.transcribe(speech_url, clip)):
+                out.append(a.start - p.end)
+                break
+    return out
+
+
+def analyse(record: dict[str, Any], transcript: list[dict[str, Any]], outcome: str | None,
+            speech_url: str | None = None) -> CallAudio:
+    samples = heard.read_mono(record["recording_remote"])
+    agent = heard.speech_spans(samples, join_gap=0.3)
     patient = heard.sentences(heard.speech_spans(heard.read_mono(record["recording_phone"])), gap=0.6)
     fillers: list[float] = []
     for e in transcript:
@@ -74,7 +96,9 @@ def analyse(record: dict[str, Any], transcript: list[dict[str, Any]], outcome: s
             if k in stages:
                 stages[k].append(float(v))
     return CallAudio(persona=record.get("persona", "?"), outcome=outcome,
-                     turn_gaps=heard.response_gaps(patient, agent), filler_delays=fillers,
+                     turn_gaps=heard.response_gaps(patient, agent),
+                     word_gaps=_word_gaps(samples, patient, agent, speech_url) if speech_url else [],
+                     filler_delays=fillers,
                      first_agent_audio=agent[0].start if agent else None, stages=stages)
 
 
@@ -122,7 +146,7 @@ def place_calls(personas: list[str], workdir: Path) -> list[CallAudio]:
                 print(f"{persona}: no recording (outcome {report.outcome})", file=sys.stderr)
                 continue
             transcript, _ = _transcript(settings.database_url, report.phone_record, report.attempt_id)
-            call = analyse(report.phone_record, transcript, report.outcome)
+            call = analyse(report.phone_record, transcript, report.outcome, stack.speech_url)
             out.append(call)
             print(f"{persona}: {report.outcome}, {len(call.turn_gaps)} turns, {report.seconds:.0f}s",
                   file=sys.stderr)
@@ -138,12 +162,13 @@ def from_records(path: Path) -> list[CallAudio]:
         rec = json.loads(line)
         if rec.get("direction") == "inbound" and rec.get("line") == "person" and rec.get("recording_remote"):
             transcript, outcome = _transcript(url, rec)
-            out.append(analyse(rec, transcript, outcome))
+            out.append(analyse(rec, transcript, outcome, SPEECH_URL))
     return out
 
 
 def summarize(calls: list[CallAudio]) -> dict[str, Any]:
     gaps = [g for c in calls for g in c.turn_gaps]
+    words = [g for c in calls for g in c.word_gaps]
     fillers = [f for c in calls for f in c.filler_delays]
     firsts = [c.first_agent_audio for c in calls if c.first_agent_audio is not None]
 
@@ -153,7 +178,7 @@ def summarize(calls: list[CallAudio]) -> dict[str, Any]:
 
     stages = {k: pct([x for c in calls for x in c.stages.get(k, [])]) for k in STAGES}
     return {"calls": len(calls), "outcomes": [f"{c.persona}:{c.outcome}" for c in calls],
-            "turn_gap_at_phone": pct(gaps), "tool_to_filler_audible": pct(fillers),
+            "turn_gap_at_phone": pct(gaps), "turn_gap_to_words": pct(words), "tool_to_filler_audible": pct(fillers),
             "answer_to_first_agent_audio": pct(firsts), "livekit_stages": stages,
             "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
 
@@ -193,6 +218,8 @@ def main(argv: list[str] | None = None) -> int:
         g, f, a = s["turn_gap_at_phone"], s["tool_to_filler_audible"], s["answer_to_first_agent_audio"]
         print(f"{s['calls']} calls on {s['cpus']} CPUs, load {s['load_average']}")
         print(f"patient stops -> first agent audio: p50 {g['p50']}s  p95 {g['p95']}s  over {g['n']} turns")
+        w = s["turn_gap_to_words"]
+        print(f"patient stops -> agent's first words: p50 {w['p50']}s  p95 {w['p95']}s  over {w['n']} turns")
         print(f"tool starts -> filler audible:      p50 {f['p50']}s  p95 {f['p95']}s  over {f['n']} fillers")
         print(f"answer -> agent's first audio:      p50 {a['p50']}s  p95 {a['p95']}s  over {a['n']} calls")
         print("LiveKit per-turn stages (ChatMessage.metrics):")
