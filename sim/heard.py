@@ -144,6 +144,8 @@ _DETAIL = re.compile(r"\b(" + "|".join(WEEKDAYS) + r"|patel|main street|9:30|930
 _MARKUP = re.compile(r"[*#_`\[\]{}<>|~]|asterisk|hashtag|bullet point")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 _DIGIT_STRING = re.compile(r"\d{5,}")
+# a sentence ends at . ! ? followed by space, except after a title ("Dr. Patel" is one sentence)
+_SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<=[.!?])\s+")
 
 
 def appointment_details(text: str) -> list[str]:
@@ -155,7 +157,7 @@ def repeated_sentences(texts: Iterable[str], *, min_words: int = 5) -> list[str]
     """Sentences of at least `min_words` words heard more than once, word for word."""
     seen: dict[str, int] = {}
     for text in texts:
-        for sentence in re.split(r"(?<=[.!?])\s+", text):
+        for sentence in _SENTENCE_END.split(text):
             words = re.sub(r"[^a-z0-9' ]+", " ", sentence.lower()).split()
             if len(words) >= min_words:
                 key = " ".join(words)

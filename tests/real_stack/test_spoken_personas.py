@@ -123,13 +123,18 @@ def test_patient_who_barges_in_is_heard(stack: RealCallStack, clinic: dict[str, 
     assert overlaps, f"the interrupter never spoke over the agent\n{_story(h)}"
 
 
-def test_silent_pick_up_and_mumbling_still_confirm(stack: RealCallStack, clinic: dict[str, Any]) -> None:
+def test_silent_pick_up_still_confirms(stack: RealCallStack, clinic: dict[str, Any]) -> None:
     report, h = call(stack, clinic, "silent_confirmer")
     assert report.outcome == "confirmed", f"{report.as_json()}\n{_story(h)}"
     assert h.patient and h.agent[0].start < h.patient[0].start, "the silent persona spoke first"
     assert_spoken_well(report, h, patient_identified=True)
+
+
+def test_mumbling_patient_still_confirms(stack: RealCallStack, clinic: dict[str, Any]) -> None:
     report, h = call(stack, clinic, "mumbler")
     assert report.outcome == "confirmed", f"{report.as_json()}\n{_story(h)}"
+    assert h.identified_at is not None, _story(h)
+    assert_spoken_well(report, h, patient_identified=True)
 
 
 def test_agent_speaks_within_2s_of_the_answer() -> None:
