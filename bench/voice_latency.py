@@ -30,6 +30,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # `python bench/voice_latency.py` (make bench)
+
 from sim import heard
 
 DEFAULT_PERSONAS = ("confirmer", "rescheduler", "question_then_confirm", "canceller", "opt_out", "not_patient",
