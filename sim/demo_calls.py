@@ -23,8 +23,9 @@ from sim.personas import get_spec
 from sim.real_call import CallReport, RealCallStack, persona_number, ready_clinic
 
 DEMO_CALLS = ("confirmer", "rescheduler", "voicemail")
+DEMO_CLINIC = "demo-calls"
 EXPECTED = {"confirmer": "confirmed", "rescheduler": "rescheduled", "voicemail": "voicemail_left"}
-console = Console()
+console = Console(soft_wrap=True)   # paths stay on one line, ready to copy
 
 
 def place_demo_calls(workdir: Path, personas: tuple[str, ...] = DEMO_CALLS) -> list[CallReport]:
@@ -35,7 +36,8 @@ def place_demo_calls(workdir: Path, personas: tuple[str, ...] = DEMO_CALLS) -> l
                        personas={persona_number(p): p for p in personas}, front_desk=("+12125550199",),
                        phone_port=None) as stack:
         with stack.connect() as conn:
-            clinic = ready_clinic(conn, "sim-call")
+            # its own clinic: a `sim call` elsewhere re-points the `sim-call` clinic's trunk at its own phone
+            clinic = ready_clinic(conn, DEMO_CLINIC)
         clinic, _ = stack.ensure_trunk(clinic)
         reports = []
         for persona in personas:
