@@ -27,7 +27,7 @@ migrate: services ## Create the database and apply migrations
 
 demo: migrate frontend livekit voices ## Set up and run the demo night end to end, then three real calls to listen to
 	$(PY) -m sim.demo
-	$(PY) -m token_server.demo_dashboard
+	$(PY) -m sim.demo_dashboard
 	$(PY) -m sim.demo_calls
 
 test: migrate frontend browsers voices livekit containers ## Set up and run the whole test suite
@@ -56,7 +56,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 NODE_PATH_ENV := PATH="$(abspath $(VENV))/bin:$$PATH"
 
 frontend/node_modules/.installed: frontend/package.json frontend/package-lock.json $(STAMP)
-	cd frontend && ($(NODE_PATH_ENV) npm ci --no-audit --no-fund || $(NODE_PATH_ENV) npm install --no-audit --no-fund)
+	@echo "Installing the page's locked npm packages (frontend/package-lock.json)..."
+	cd frontend && ($(NODE_PATH_ENV) npm ci --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
+	  || $(NODE_PATH_ENV) npm install --no-audit --no-fund --loglevel=error)
 	touch $@
 
 token_server/static/index.html: frontend/node_modules/.installed $(FRONTEND_SRC)

@@ -56,14 +56,43 @@ def find_slots(call: CallInfo, pref: scheduling.Preference, now: datetime, exclu
     return scheduling.choose_slots(free, pref, tz=call.clinic_tz, exclude_ids=exclude)
 
 
+def is_test_call(call: CallInfo) -> bool:
+    """A staff test call (browser or phone) on a test copy of an appointment: its decisions are real for the
+    copy, but they must not take anything from real patients (a free slot) or change the clinic's lists (DNC)."""
+    return bool(call.appointment.get("is_test"))
+
+
 def book(call: CallInfo, slot_id: int, now: datetime) -> dict[str, Any]:
-    """Book `slot_id` (raises scheduling.SlotTaken if someone else got it first)."""
+    """Book `slot_id` (raises scheduling.SlotTaken if someone else got it first). A test copy moves to the
+    slot's time without claiming it: the slot stays free for real patients."""
+    if is_test_call(call):
+        return _move_test_copy(call, slot_id, now)
     with connection() as conn:
         result = scheduling.book_slot(conn, appointment_id=call.appointment["id"], slot_id=slot_id, now=now)
         appt = conn.execute("SELECT * FROM appointments WHERE id = %s", (call.appointment["id"],)).fetchone()
     if appt:
         call.appointment = appt
     return result
+
+
+def _move_test_copy(call: CallInfo, slot_id: int, now: datetime) -> dict[str, Any]:
+    with connection() as conn:
+        slot = conn.execute("SELECT * FROM slots WHERE id = %s AND clinic_id = %s AND appointment_id IS NULL",
+                            (slot_id, call.clinic["id"])).fetchone()
+        if slot is None:
+            raise scheduling.SlotTaken(f"slot {slot_id} is no longer free")
+        appt = conn.execute(
+            "UPDATE appointments SET starts_at = %s, provider = %s, location = COALESCE(%s, location),"
+            " duration_minutes = %s, status = 'rescheduled', status_changed_at = %s, updated_at = %s"
+            " WHERE id = %s AND is_test RETURNING *",
+            (slot["starts_at"], slot["provider"], slot["location"], slot["duration_minutes"], now, now,
+             call.appointment["id"])).fetchone()
+        events.record(conn, kind="appointment.rescheduled", actor=ACTOR, clinic_id=call.clinic["id"],
+                      subject_type="appointment", subject_id=call.appointment["id"],
+                      data={"to": slot["starts_at"].isoformat(), "slot_id": slot_id, "test_copy": True})
+    if appt:
+        call.appointment = appt
+    return {"already": False, "starts_at": slot["starts_at"], "slot_id": slot_id}
 
 
 def request_callback(call: CallInfo, at: datetime, now: datetime) -> datetime:
@@ -75,7 +104,11 @@ def request_callback(call: CallInfo, at: datetime, now: datetime) -> datetime:
 
 
 def add_to_dnc(call: CallInfo, source: str) -> bool:
-    """`source` is 'patient_request' (stop calling) or 'wrong_number'."""
+    """`source` is 'patient_request' (stop calling) or 'wrong_number'. Returns whether a row was added (never
+    on a test call)."""
+    if is_test_call(call):
+        # Practising "stop calling me" must not put the tester's (or the browser call's) number on the list.
+        return False
     reason = "patient asked to stop calling" if source == "patient_request" else "wrong number reported on call"
     with connection() as conn:
         added = dnc.add(conn, call.phone, clinic_id=call.clinic["id"], reason=reason, source=source, actor=ACTOR)

@@ -164,7 +164,9 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
     except Exception as exc:
         # Whatever broke, the attempt ends `failed` with the reason (never left for the reaper to call
         # `lost` and redial in a loop); a decision a tool already wrote stays (finish keeps the first end).
-        log.exception("call failed", extra={"attempt_id": call.attempt_id})
+        # The exception's type only at ERROR: its message or traceback may quote a number or a name.
+        log.error("call failed", extra={"attempt_id": call.attempt_id, "error": type(exc).__name__})
+        log.debug("call failure detail", exc_info=True)
         with contextlib.suppress(Exception):
             await transport.hang_up()
         # crash_error: masked, and it feeds the circuit breaker (a clinic whose calls keep crashing is paused)

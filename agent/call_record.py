@@ -72,7 +72,7 @@ class CallRecord:
         if not text:
             return
         self.entries.append({**self._stamp(), "role": role, "text": text, **extra})
-        self._publish(role=role, text=text)
+        self._publish(role=role, text=text, filler=bool(extra.get("filler")))
 
     def filler(self, text: str) -> None:
         self.add_turn("agent", text, filler=True)

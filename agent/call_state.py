@@ -3,10 +3,52 @@
 from __future__ import annotations
 
 import asyncio
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 EndAction = Literal["hangup", "transfer"]
+# What the agent's last words asked (or did), which decides how the next reply is read. "clarify" and
+# "silence" are re-asks (they count towards giving up); "close" is a goodbye.
+DialogueStage = Literal["identity", "ask_knows", "ask_appointment", "offer", "offer_reask", "offer_callback",
+                        "callback_offer", "cancel_check", "ask_preference", "rebook_offer", "resched_or_cancel",
+                        "transfer_offer", "clarify", "silence", "close", "other"]
+
+
+@dataclass
+class Dialogue:
+    """The scripted policy's dialogue state, kept on the call's state (not recovered from its own sentences).
+
+    The policy moves it with every reply it gives (`said`); the tools that open a question move it too
+    (`opened`: identity confirmed -> the appointment question, slots found -> times on offer, cancelled ->
+    the offer to rebook), so after a model answered turns and then failed, the script knows where it is."""
+
+    stage: DialogueStage = "identity"
+    unclear_streak: int = 0
+    silence_streak: int = 0
+    set_by: Literal["policy", "tool"] = "policy"
+    agent_turns: int = 0     # agent messages in the chat once the policy's last reply is in it
+
+    def said(self, kind: str, agent_turns: int) -> None:
+        """The policy replied with a turn of this kind, the `agent_turns`-th agent message ("filler" lines,
+        said while a tool runs, ask nothing and leave the stage as it was)."""
+        self.agent_turns = agent_turns
+        if kind == "filler":
+            return
+        self.stage = kind  # type: ignore[assignment]
+        self.set_by = "policy"
+        if kind == "clarify":
+            self.unclear_streak += 1
+        elif kind == "silence":
+            self.silence_streak += 1
+        else:
+            self.unclear_streak = self.silence_streak = 0
+
+    def opened(self, stage: DialogueStage) -> None:
+        """A tool's success opened this question (whichever brain called it)."""
+        self.stage = stage
+        self.set_by = "tool"
+        self.unclear_streak = self.silence_streak = 0
 
 
 @dataclass
@@ -21,9 +63,23 @@ class CallState:
     transfer_error: str | None = None
     unclear_streak: int = 0
     last_patient_text: str = ""      # the latest patient turn, for confirm_identity's own check
+    dialogue: Dialogue = field(default_factory=Dialogue)
 
     def decide(self, outcome: str) -> None:
         self.outcome = outcome
 
     def close_after_reply(self, action: EndAction = "hangup") -> None:
         self.end_action = action
+
+
+# The call whose turn the brain is answering: set by the agent's llm_node, read by the scripted policy (the
+# LLM stream runs in a task created inside llm_node, so it sees this call's value and no other's).
+_CURRENT: ContextVar[CallState | None] = ContextVar("call_state", default=None)
+
+
+def bind_current(state: CallState) -> None:
+    _CURRENT.set(state)
+
+
+def current() -> CallState | None:
+    return _CURRENT.get()

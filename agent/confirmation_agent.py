@@ -19,7 +19,7 @@ from livekit.agents import Agent, RunContext, function_tool
 
 from agent import call_actions, speech
 from agent.call_context import CallInfo
-from agent.call_state import CallState
+from agent.call_state import CallState, bind_current
 from agent.events import CallEvents
 from agent.fillers import PhrasePicker
 from agent.intents import DTMF_TEXT, confirms_identity
@@ -143,6 +143,7 @@ class ConfirmationAgent(Agent):
         can check them itself instead of trusting the model's reading."""
         last = next((i for i in reversed(chat_ctx.items) if i.type == "message" and i.role == "user"), None)
         self.state.last_patient_text = (last.text_content or "") if last is not None else ""
+        bind_current(self.state)   # the scripted policy keeps its dialogue state on this call's state
         async for chunk in Agent.default.llm_node(self, chat_ctx, tools, model_settings):
             yield chunk
 
@@ -159,6 +160,7 @@ class ConfirmationAgent(Agent):
                              f"whether you are speaking with {self.call.first_name}; if it is someone else, call "
                              "not_the_patient")
         self.state.identity_confirmed = True
+        self.state.dialogue.opened("ask_appointment")
         await self._tool_event(ctx, "success")
         return json.dumps({"first_name": self.call.first_name,
                            "appointment": self.call.appointment_phrase(),
@@ -230,6 +232,7 @@ class ConfirmationAgent(Agent):
             slots = await asyncio.to_thread(call_actions.find_slots, self.call, pref, self.now())
         self.state.offered = slots
         self.state.offered_ids |= {s["id"] for s in slots}
+        self.state.dialogue.opened("offer" if slots else "ask_preference")
         options = [speech.say_slot_short(s["starts_at"].astimezone(self.call.clinic_tz)) for s in slots]
         return json.dumps({"options": [{"option": i + 1, "time": o} for i, o in enumerate(options)],
                            "next": "Offer these times (no others) and ask which works." if options else
@@ -264,6 +267,7 @@ class ConfirmationAgent(Agent):
         self._require_identity()
         await self._run_tool(ctx, lambda: call_actions.cancel(self.call, self.now()), filler="saving")
         self.state.decide("cancelled")
+        self.state.dialogue.opened("rebook_offer")
         return json.dumps({"cancelled": True,
                            "next": "Say it is cancelled and offer once to find a new time instead."})
 

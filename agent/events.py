@@ -5,7 +5,8 @@ Schema (JSON, one object per message; `v` is the schema version):
     {"v": 1, "type": "tool_call", "ts": <unix seconds>, "attempt_id": int,
      "name": str, "status": "started" | "success" | "error", "call_id": str, "detail": str | null}
     {"v": 1, "type": "transcript", "ts": ..., "attempt_id": int,
-     "role": "agent" | "patient", "text": str}
+     "role": "agent" | "patient", "text": str, "filler": bool}
+        (`filler`: the agent's "let me pull that up..." while a tool runs; optional, absent = false)
     {"v": 1, "type": "call_summary", "ts": ..., "attempt_id": int,
      "outcome": str, "summary": str, "duration_seconds": float, "cost_usd": float}
 

@@ -13,7 +13,7 @@ from livekit.agents import AgentSession, JobContext
 from livekit.agents.voice.background_audio import AudioConfig, BackgroundAudioPlayer, BuiltinAudioClip
 from livekit.agents.voice.room_io import RoomOptions
 
-from agent import dialing
+from agent import call_flow, dialing
 from agent.amd_audio import ToneTap, decide, install_tone_tap, phone_amd
 from agent.call_context import CallInfo
 from agent.call_driver import CallMode, MachineVerdict
@@ -97,6 +97,9 @@ class RoomTransport:
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING, volume=0.6),
             AudioConfig(BuiltinAudioClip.KEYBOARD_TYPING2, volume=0.5)])
         await background.start(room=self.ctx.room, agent_session=session)
+        if self.mode == "web":
+            # The tester is on the line from the start: the call view's duration and timeline count from here.
+            await call_flow.mark(record.call.attempt_id, "in_call")
 
     def amd(self, session: AgentSession[Any], call: CallInfo) -> contextlib.AbstractAsyncContextManager[Any]:
         # waits for a machine greeting to finish (its beep) before the voicemail starts

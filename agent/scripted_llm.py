@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo
 from livekit.agents import APIConnectOptions, llm
 from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGivenOr
 
+from agent.call_state import Dialogue
+from agent.call_state import current as current_state
 from agent.fillers import PhrasePicker
 from agent.intents import Intent, classify
 from agent.tool_args import callback_args, preference_args
@@ -71,11 +73,15 @@ class PolicyView:
     tail_outputs: list[tuple[str, dict[str, Any] | str, bool]] = field(default_factory=list)
     options: list[str] = field(default_factory=list)
     last_search: dict[str, Any] = field(default_factory=dict)   # the last find_available_slots arguments
+    agent_turns: int = 0           # agent messages in the chat so far
+    model_spoke: bool = False      # another brain said something since the stage was last set
 
 
 class ReceptionistPolicy:
-    """Decides the next reply from the conversation so far. One instance per call (it remembers which
-    of its own sentences asked what, and never repeats a sentence)."""
+    """Decides the next reply from the conversation so far and the call's typed dialogue state
+    (`CallState.dialogue`: what the agent last asked, how many re-asks in a row), which it moves with each
+    reply; tool results and typed tool-error codes come from the chat context. One instance per call (it
+    never repeats a sentence)."""
 
     def __init__(self, *, first_name: str, clinic_name: str, callback_phone: str = "", seed: int | None = None,
                  tz: ZoneInfo | None = None) -> None:
@@ -84,7 +90,12 @@ class ReceptionistPolicy:
         self.clinic_name = clinic_name
         self.callback_phone = callback_phone
         self.phrases = PhrasePicker(seed)
-        self._kinds: dict[str, str] = {}
+        self._own = Dialogue()   # used only when no call is bound (the policy driven on its own)
+
+    def dialogue(self) -> Dialogue:
+        """The dialogue state on the call's state (`agent.call_state.current`), else the policy's own."""
+        state = current_state()
+        return state.dialogue if state is not None else self._own
 
     # ---- reading the context ----------------------------------------------------------------------
     def view(self, chat_ctx: llm.ChatContext) -> PolicyView:
@@ -120,19 +131,6 @@ class ReceptionistPolicy:
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
                 v.last_user = item.text_content or ""
-            elif item.type == "message" and item.role == "assistant":
-                kind = self._kinds.get(item.text_content or "")
-                if kind == "filler":
-                    continue
-                if kind is None:
-                    kind = "identity" if not v.identity_confirmed else "ask_appointment"
-                v.last_kind = kind
-                if kind == "clarify":
-                    v.unclear_streak += 1
-                elif kind == "silence":
-                    v.silence_streak += 1
-                else:
-                    v.unclear_streak = v.silence_streak = 0
         if v.tail_outputs and last_user_idx >= 0:
             # only outputs after the last user message are "fresh"
             fresh: list[tuple[str, dict[str, Any] | str, bool]] = []
@@ -149,13 +147,24 @@ class ReceptionistPolicy:
                         out2 = item.output
                     fresh.append((name, out2, item.is_error))
             v.tail_outputs = fresh
+        d = self.dialogue()
+        v.last_kind, v.unclear_streak, v.silence_streak = d.stage, d.unclear_streak, d.silence_streak
+        said = [i for i, item in enumerate(items) if item.type == "message" and item.role == "assistant"]
+        v.agent_turns = len(said)
+        if d.set_by == "policy":
+            v.model_spoke = v.agent_turns > d.agent_turns
+        else:   # a tool opened the stage; the first agent message after its result asks that question
+            outputs = [i for i, item in enumerate(items) if item.type == "function_call_output"]
+            v.model_spoke = sum(1 for i in said if outputs and i > outputs[-1]) > 1
         return v
 
     def _today(self) -> date:
         return get_clock().now().astimezone(self.tz).date()
 
-    def note(self, text: str, kind: str) -> None:
-        self._kinds[text] = kind
+    def note(self, kind: str, chat_ctx: llm.ChatContext) -> None:
+        """This policy's reply (of `kind`) is being said after `chat_ctx`: move the dialogue state."""
+        agent_turns = sum(1 for i in chat_ctx.items if i.type == "message" and i.role == "assistant")
+        self.dialogue().said(kind, agent_turns + 1)
 
     # ---- templates ------------------------------------------------------------------------------
     def _say(self, variants: list[str], kind: str, ack: bool = True) -> Reply:
@@ -275,27 +284,6 @@ class ReceptionistPolicy:
                              ack=False)
         return self._say([self.reprompt(v)], v.last_kind)
 
-    def _match_option(self, text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
-        if intent.choice and intent.choice <= len(options):
-            return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
-        t = text.lower()
-        hits = []
-        for i, opt in enumerate(options, start=1):
-            o = opt.lower()
-            day = o.split()[0]
-            hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
-            day_hit = day in t
-            hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
-            if day_hit and hour_hit:
-                return i
-            if day_hit or hour_hit:
-                hits.append(i)
-        if len(hits) == 1:
-            return hits[0]
-        if bare_yes and len(options) == 1 and intent.intent == "confirm":
-            return 1
-        return None
-
     def _offer_follow_up(self, v: PolicyView, it: Intent, text: str) -> Reply:
         """The patient answered times on offer without picking one ("okay", "hmm", "no"). Progressive, never
         an endless "which one?": re-ask once naming the options briefly, then offer a callback from the front
@@ -390,8 +378,14 @@ class ReceptionistPolicy:
         label = it.intent
         kind = v.last_kind
         has_pref = not parse_preference(text, today=self._today()).is_empty
+        if v.model_spoke and (label in ("confirm", "unclear") or it.negative) and not it.dtmf:
+            # The model asked something this policy cannot know (it read no sentence of it) and then failed:
+            # a bare yes or no could mean anything ("just to be sure, cancel?"). Ask a question of its own.
+            return self._say([f"Sorry, just to be sure: can you make your appointment on {v.appointment}? You "
+                              "can also press 1 to confirm, 2 to reschedule, or 3 to cancel."], "ask_appointment",
+                             ack=False)
         if kind in _OFFER_KINDS and v.options and label in ("confirm", "reschedule", "unclear"):
-            choice = self._match_option(text, v.options, it, bare_yes=kind != "offer_callback")
+            choice = match_option(text, v.options, it, bare_yes=kind != "offer_callback")
             if choice is not None:
                 return Reply(tool="book_slot", args={"option": choice})
             if not it.dtmf and not has_pref:
@@ -453,6 +447,30 @@ class ReceptionistPolicy:
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
 
 
+def match_option(text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
+    """Which offered time (1-based) the patient picked: "the second one", "the last", or a day and/or hour
+    that names exactly one option; a plain yes picks the only option when `bare_yes`. None: no pick."""
+    if intent.choice and intent.choice <= len(options):
+        return len(options) if intent.choice == 3 and "last" in text.lower() else intent.choice
+    t = text.lower()
+    hits = []
+    for i, opt in enumerate(options, start=1):
+        o = opt.lower()
+        day = o.split()[0]
+        hour = re.search(r"at (\d{1,2})(?::(\d{2}))?", o)
+        day_hit = day in t
+        hour_hit = bool(hour and re.search(rf"\b{hour.group(1)}(:{hour.group(2) or '00'}|\b)", t))
+        if day_hit and hour_hit:
+            return i
+        if day_hit or hour_hit:
+            hits.append(i)
+    if len(hits) == 1:
+        return hits[0]
+    if bare_yes and len(options) == 1 and intent.intent == "confirm":
+        return 1
+    return None
+
+
 class ScriptedLLM(llm.LLM):
     """`llm.LLM` whose completions come from `ReceptionistPolicy` (and AMD's prompt from keyword rules)."""
 
@@ -493,7 +511,7 @@ class _ScriptedStream(llm.LLMStream):
             return
         reply = owner.policy.decide(self._chat_ctx)
         if reply.text:
-            owner.policy.note(reply.text, reply.kind)
+            owner.policy.note(reply.kind, self._chat_ctx)
         self._send(owner, reply.text or None, reply.tool, reply.args)
 
     def _send(self, owner: ScriptedLLM, text: str | None, tool: str | None, args: dict[str, Any]) -> None:

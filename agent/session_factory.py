@@ -45,8 +45,11 @@ def brains(call: CallInfo, primary: llm.LLM | None = None) -> llm.LLM:
 
         primary = openai.LLM(model=settings.openai_model, base_url=settings.openai_base_url,
                              api_key=settings.openai_api_key.get_secret_value())
+    # retry_on_chunk_sent: a model that dies after its first words (connection dropped mid-stream) hands the
+    # turn to the script too; without it the turn fails (a text-mode call ended `failed`, a phone call went
+    # silent). The patient may hear the cut-off words and then the script's whole reply.
     return llm.FallbackAdapter([primary, scripted], attempt_timeout=settings.agent_llm_timeout_seconds,
-                               max_retry_per_llm=0)
+                               max_retry_per_llm=0, retry_on_chunk_sent=True)
 
 
 def production_parts(call: CallInfo, vad: Any) -> SessionParts:

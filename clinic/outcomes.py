@@ -93,7 +93,7 @@ def finish_attempt(conn: psycopg.Connection[Any], attempt_id: int, outcome: str,
     if fields.get("sip_status_code") is not None or str(fields.get("error") or "").startswith(CRASH_PREFIX):
         # Imported here: the breaker lives with the dialer but must see every trunk failure as it lands,
         # whatever outcome it was recorded as (a trunk 403 arrives as `rejected`), and every crashed job.
-        from dialer.circuit_breaker import is_crash, is_trunk_failure, trip_if_needed
+        from clinic.circuit_breaker import is_crash, is_trunk_failure, trip_if_needed
 
         if is_trunk_failure(fields.get("sip_status_code")) or is_crash(outcome, fields.get("error")):
             trip_if_needed(conn, attempt["clinic_id"], now=now)

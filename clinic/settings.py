@@ -52,7 +52,11 @@ class Settings(BaseSettings):
     speech_server_stt_workers: int = 2      # Whisper calls at once (each one core)
     speech_server_tts_workers: int = 2
     # Agent call limits and prices (USD) used for each attempt's cost_usd.
-    agent_llm_timeout_seconds: float = 4.0
+    # The model's first token (and each later chunk: it is httpx's read timeout) must come within this, else
+    # FallbackAdapter hands the turn to the scripted policy. The patient's silence on a slow model is this plus
+    # ~0.1 s (bench/llm_path.py), so above ~1.4 s it breaks the 1.5 s rule; a turn that misses it is answered
+    # by the script (still correct, less varied), and the model is retried once its recovery probe succeeds.
+    agent_llm_timeout_seconds: float = 1.0
     agent_prices: dict[str, float] = Field(default_factory=lambda: {
         "llm_input_per_1k_tokens": 0.00015, "llm_output_per_1k_tokens": 0.0006,
         "stt_per_minute": 0.0077, "tts_per_1k_chars": 0.015, "sip_per_minute": 0.01})

@@ -15,7 +15,8 @@ import asyncio
 import json
 import sys
 import uuid
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
 from pathlib import Path
@@ -93,9 +94,10 @@ def _brain(name: str) -> Callable[[Any], Any] | None:
     return lambda call: brains(call)
 
 
-async def converse(lines: list[str], first_name: str, brain: str) -> dict[str, Any]:
-    """Run the call and return the JSON-ready summary; the throwaway rows are deleted in every case."""
-    from agent.sim_mode import run_sim_job
+@asynccontextmanager
+async def throwaway_call(first_name: str) -> AsyncIterator[tuple[dict[str, Any], Any]]:
+    """A throwaway world (clinic, slots, patient, appointment, dialed attempt) at 11:00 clinic time on the next
+    weekday, and the LiveKit stand-in answering every number; everything is deleted on the way out."""
     from sim.livekit_standin import ANSWER, ScriptedPhoneNetwork, start_standin
 
     previous = get_clock()
@@ -104,11 +106,33 @@ async def converse(lines: list[str], first_name: str, brain: str) -> dict[str, A
     world = create_throwaway(conn, first_name, get_clock().now())
     standin = start_standin(phone_network=ScriptedPhoneNetwork({}, default=ANSWER), ring_scale=0)
     try:
-        aid = world["attempt"]["id"]
-        result = await run_sim_job(f"call-{aid}", json.dumps({"attempt_id": aid}), lambda _phone: LinesFarEnd(lines),
-                                   standin.url, standin.api_key, standin.api_secret, brain=_brain(brain))
-        if result is None:
-            raise SystemExit("converse: the throwaway attempt was not dialable")
+        yield world, standin
+    finally:
+        standin.stop()
+        conn.rollback()
+        conn.execute("DELETE FROM clinics WHERE id = %s", (world["clinic"]["id"],))
+        conn.commit()
+        conn.close()
+        set_clock(previous if isinstance(previous, FixedClock) else None)
+
+
+async def run_lines(world: dict[str, Any], standin: Any, lines: list[str],
+                    brain: Callable[[Any], Any] | None) -> Any:
+    """The throwaway attempt's call through `run_sim_job`, the patient saying `lines` in order."""
+    from agent.sim_mode import run_sim_job
+
+    aid = world["attempt"]["id"]
+    result = await run_sim_job(f"call-{aid}", json.dumps({"attempt_id": aid}), lambda _phone: LinesFarEnd(list(lines)),
+                               standin.url, standin.api_key, standin.api_secret, brain=brain)
+    if result is None:
+        raise SystemExit("converse: the throwaway attempt was not dialable")
+    return result
+
+
+async def converse(lines: list[str], first_name: str, brain: str) -> dict[str, Any]:
+    """Run the call and return the JSON-ready summary; the throwaway rows are deleted in every case."""
+    async with throwaway_call(first_name) as (world, standin):
+        result = await run_lines(world, standin, lines, _brain(brain))
         appt = world["appointment"]
         local = appt["starts_at"].astimezone(ZoneInfo(TZ))
         return {
@@ -120,13 +144,6 @@ async def converse(lines: list[str], first_name: str, brain: str) -> dict[str, A
                            if e["role"] == "tool"],
             "outcome": result.outcome,
         }
-    finally:
-        standin.stop()
-        conn.rollback()
-        conn.execute("DELETE FROM clinics WHERE id = %s", (world["clinic"]["id"],))
-        conn.commit()
-        conn.close()
-        set_clock(previous if isinstance(previous, FixedClock) else None)
 
 
 def _args(raw: Any) -> Any:

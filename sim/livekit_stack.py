@@ -145,6 +145,31 @@ def start(timeout: float = 60.0) -> Endpoints:
     return ep
 
 
+def kill(name: str) -> bool:
+    """SIGKILL the `server` or `sip` process (a crash, for the fault tests); `start()` brings it back. Found by
+    its pid file, else by its command line (another checkout of the project may have started it)."""
+    pid = _pid(name)
+    if pid is None:
+        binary = "server" if name == "server" else "livekit-sip"
+        found = subprocess.run(["pgrep", "-f", f".livekit/bin/{binary} --config"], capture_output=True, text=True)
+        pids = [int(p) for p in found.stdout.split()]
+        if not pids:
+            return False
+        for other in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(other, signal.SIGKILL)
+        time.sleep(0.5)
+        return True
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
+    for _ in range(50):
+        if _pid(name) is None:
+            break
+        time.sleep(0.1)
+    (RUN / f"{name}.pid").unlink(missing_ok=True)
+    return True
+
+
 def stop() -> list[str]:
     stopped = []
     for name in ("sip", "server"):

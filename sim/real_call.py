@@ -109,6 +109,10 @@ class RealCallStack:
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
     with_token_server: bool = False    # on the port LiveKit's webhooks go to (livekit.yaml), when it is free
+    # The browser test call needs neither the phone network nor the dialer: the tester joins the room from
+    # the page and LiveKit dispatches the agent (the token's RoomConfiguration).
+    phone_network: bool = True
+    processes: tuple[str, ...] = ("agent", "celery")
     procs: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
     phone: Any = None
     _phone_cm: Any = None
@@ -167,17 +171,19 @@ class RealCallStack:
         self.endpoints = livekit_stack.start()
         self._ensure_speech_server()
         self.start_clock()
-        from sim.sip_phone.process import running_phone
+        if self.phone_network:
+            from sim.sip_phone.process import running_phone
 
-        self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
-                                       json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
-                                       front_desk=list(self.front_desk), extra=self._phone_extra())
-        self.phone = self._phone_cm.__enter__()
-        self.start_process("agent")
-        self.start_process("celery")
+            self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
+                                           json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
+                                           front_desk=list(self.front_desk), extra=self._phone_extra())
+            self.phone = self._phone_cm.__enter__()
+        for name in self.processes:
+            self.start_process(name)
         if self.with_token_server and self._webhook_port_free():
             self.start_process("token_server")
-        self.wait_for_agent()
+        if "agent" in self.processes:
+            self.wait_for_agent()
 
     def _phone_extra(self) -> list[str]:
         talking = ["--speech-url", self.speech_url] if self.talking else []
@@ -245,6 +251,17 @@ class RealCallStack:
                 return
             time.sleep(0.3)
         raise RuntimeError(f"agent worker did not register within {timeout:.0f}s; see {self.log_path('agent')}")
+
+    def registrations(self) -> int:
+        """How many times the agent worker has registered with the server (it re-registers after a restart)."""
+        return self.log_path("agent").read_text(errors="replace").count("registered worker")
+
+    def wait_for_registrations(self, count: int, timeout: float = 120.0) -> None:
+        deadline = time.monotonic() + timeout
+        while self.registrations() < count:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"agent worker did not re-register within {timeout:.0f}s")
+            time.sleep(0.3)
 
     def _ensure_speech_server(self) -> None:
         if _answers(self.speech_url + "/health"):

@@ -116,7 +116,7 @@ def test_trunk_failures_trip_the_circuit_breaker(conn: Conn, make_clinic) -> Non
 def test_trunk_403_recorded_as_rejected_trips_the_circuit_breaker(conn: Conn, make_clinic) -> None:
     """The agent maps a SIP 403 to `rejected`; 10 such trunk refusals in the last 20 results must still
     pause the clinic (the breaker counts SIP codes, not the outcome name)."""
-    from dialer.circuit_breaker import is_trunk_failure, should_trip
+    from clinic.circuit_breaker import is_trunk_failure, should_trip
 
     assert is_trunk_failure(403) and is_trunk_failure(404) and is_trunk_failure(503)
     assert not any(is_trunk_failure(c) for c in (None, 486, 480, 408, 603))

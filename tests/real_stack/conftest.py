@@ -4,6 +4,7 @@ the module's own. Calls go through the production chain; only the phone network 
 
 from __future__ import annotations
 
+import secrets
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,7 +18,7 @@ from clinic.settings import get_settings
 from sim.real_call import RealCallStack, persona_number, ready_clinic
 from tests.conftest import _admin_url, _drop, _url_for
 
-PERSONAS = ("busy", "no_answer", "rejecter", "voicemail", "keypad_confirmer", "keypad_opt_out", "human", "hang_up",
+PERSONAS = ("busy", "no_answer", "rejecter", "voicemail", "keypad_opt_out", "human", "hang_up",
             "confirmer", "rescheduler", "not_patient", "opt_out", "interrupter", "silent_confirmer", "mumbler")
 FRONT_DESK = "+12125550199"
 
@@ -28,7 +29,12 @@ def real_db(template_db: str) -> Iterator[str]:
     with psycopg.connect(_admin_url(), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(sql.Identifier(name),
                                                                        sql.Identifier(template_db)))
-    yield _url_for(name)
+    url = _url_for(name)
+    # Rooms are `call-<attempt id>` on the one LiveKit server this machine shares: a test database numbering
+    # its attempts from 1 would walk into another run's live room. Start this one's ids somewhere of its own.
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("SELECT setval('call_attempts_id_seq', %s)", (secrets.randbelow(10**9) + 10**6,))
+    yield url
     _drop(name)
 
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 from dialer import reaper
-from sim.real_call import CallReport, RealCallStack
+from sim.real_call import CallReport, RealCallStack, persona_number
 
 pytestmark = [pytest.mark.real_stack, pytest.mark.timeout(900)]
 
@@ -80,13 +80,11 @@ def test_voicemail_is_detected_on_audio_and_the_message_has_no_details(stack: Re
         assert detail not in heard, f"voicemail said {detail!r}: {heard}"   # ... and no appointment detail
 
 
-def test_keypad_1_confirms(stack: RealCallStack, clinic: dict[str, Any]) -> None:
-    report = call(stack, clinic, "keypad_confirmer")
-    assert report.outcome == "confirmed", report.as_json()
-    assert report.appointment_status == "confirmed"
-    assert [d["digit"] for d in (report.phone_record or {}).get("dtmf_sent", [])] == ["1"]
-
-
+# Keypad 1 over SIP is not checked here: the scripted persona presses it a fixed number of sentences after its
+# spoken "yes, this is me", which the agent's Whisper transcribes 1.5-3 s later on this machine, so the digit often
+# arrives before the identity answer and is read in the wrong state. Keypad digits over real SIP reaching the
+# agent are checked by the 9 below; 1 confirming is checked in text mode (tests/sim/test_personas_with_agent.py).
+# The talking personas (branch `voices`) wait for the question instead.
 def test_keypad_9_opts_out_and_the_number_goes_on_the_dnc_list(stack: RealCallStack, clinic: dict[str, Any]) -> None:
     report = call(stack, clinic, "keypad_opt_out")
     assert report.outcome == "opted_out", report.as_json()
@@ -112,7 +110,6 @@ def test_patient_hanging_up_mid_call_ends_hung_up_with_the_transcript(stack: Rea
 def test_killing_the_agent_mid_call_loses_nothing_and_never_dials_twice(stack: RealCallStack,
                                                                         clinic: dict[str, Any]) -> None:
     from dialer.tasks import dispatch
-    from sim.real_call import persona_number
 
     phone = persona_number("confirmer")
     now = stack.clock_now()
@@ -145,3 +142,24 @@ def test_killing_the_agent_mid_call_loses_nothing_and_never_dials_twice(stack: R
     time.sleep(2)
     legs = stack._legs_to(phone)[legs_before:]
     assert len(legs) == 1, f"dialed {len(legs)} times"
+
+
+def test_phone_test_call_from_the_api_dials_the_allow_listed_number(stack: RealCallStack,
+                                                                     clinic: dict[str, Any]) -> None:
+    """`POST /api/test-calls/phone` (the page's "call my phone") dials for real through the clinic's trunk."""
+    from clinic import clinics
+
+    if not stack.webhooks_received:
+        pytest.skip("port 8000 is taken by another token server: this stack has none to ask")
+    number = persona_number("busy")
+    with stack.connect() as conn:
+        key = clinics.create_api_key(conn, clinic["id"], "real-stack test").key
+        conn.execute("UPDATE clinics SET test_allowlist = array_append(test_allowlist, %s::e164) WHERE id = %s",
+                     (number, clinic["id"]))
+        conn.commit()
+    resp = httpx.post(f"http://127.0.0.1:{stack._webhook_port()}/api/test-calls/phone", timeout=30,
+                      headers={"Authorization": f"Bearer {key}"}, json={"phone": number})
+    assert resp.status_code == 201, resp.text
+    attempt_id = resp.json()["attempt_id"]
+    row = stack.wait_for_outcome(attempt_id, timeout=180)
+    assert row["outcome"] == "busy" and row["sip_status_code"] == 486, row["outcome"]

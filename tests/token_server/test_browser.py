@@ -4,79 +4,33 @@ Screenshots go to test-artifacts/ (gitignored) for a human to look at after a ru
 
 from __future__ import annotations
 
-import socket
-import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 
+from tests.token_server.browser import ARTIFACTS, chromium_page, sign_in, token_server
 from tests.token_server.conftest import SeededClinic, Seeder
 
 pytestmark = pytest.mark.browser
 
-ROOT = Path(__file__).resolve().parents[2]
-ARTIFACTS = ROOT / "test-artifacts"
-STATIC = ROOT / "token_server" / "static" / "index.html"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-                 "--use-fake-ui-for-media-stream", "--use-fake-device-for-media-stream"]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 @pytest.fixture
 def server(server_env: None) -> Iterator[str]:
-    """uvicorn in a thread, serving the built page and the API on the test database."""
-    if not STATIC.exists():
-        pytest.fail("the page is not built: run `make frontend` (make test does it)")
-    from token_server.app import create_app
-
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 15
-    while not srv.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            raise RuntimeError("token server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    srv.should_exit = True
-    thread.join(timeout=10)
+    with token_server() as url:
+        yield url
 
 
 @pytest.fixture
 def page(server: str) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.fail("Debian's chromium is missing: run `make browsers` (make test does it)")
-    from playwright.sync_api import sync_playwright
-
-    ARTIFACTS.mkdir(exist_ok=True)
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        context = browser.new_context(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-        context.grant_permissions(["microphone"])
-        pg = context.new_page()
-        pg.set_default_timeout(15000)
+    with chromium_page() as pg:
         yield pg
-        context.close()
-        browser.close()
 
 
 def _sign_in(page: Any, server: str, clinic: SeededClinic, path: str = "") -> None:
-    page.goto(f"{server}/#/{path}")
-    page.get_by_test_id("api-key").fill(clinic.key)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_role("link", name="Dashboard").wait_for()
+    sign_in(page, server, clinic.key, path)
 
 
 def test_upload_shows_row_errors(page: Any, server: str, clinic_a: SeededClinic, tmp_path: Path) -> None:
@@ -149,10 +103,18 @@ def test_test_call_says_when_livekit_is_unreachable(page: Any, server: str, clin
         page.get_by_test_id("start-call").click()
     assert token.value.status == 201
     started = time.monotonic()
-    page.get_by_text("Cannot reach LiveKit.").wait_for(timeout=20000)
-    assert time.monotonic() - started < 15  # says so promptly instead of hanging
-    assert "ws://127.0.0.1:9" in page.get_by_test_id("call-message").inner_text()
+    page.get_by_text("Cannot reach LiveKit.").wait_for(timeout=10000)
+    assert time.monotonic() - started < 5  # says so promptly instead of hanging
+    message = page.get_by_test_id("call-message").inner_text()
+    assert "ws://127.0.0.1:9" in message and "sim.livekit_stack status" in message  # which, and what to do
     assert page.get_by_test_id("start-call").is_enabled()  # staff can try again
-    n = conn.execute("SELECT count(*) AS n FROM call_attempts WHERE mode = 'web'").fetchone()["n"]
-    assert n == 1
     page.screenshot(path=str(ARTIFACTS / "test-call-unreachable.png"), full_page=True)
+    # The attempt is ended with the reason (not left for the reaper), and never counted: it is a test copy.
+    deadline = time.monotonic() + 5
+    while True:
+        rows = conn.execute("SELECT outcome, error FROM call_attempts WHERE mode = 'web'").fetchall()
+        conn.rollback()
+        if (rows and rows[0]["outcome"]) or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    assert len(rows) == 1 and rows[0]["outcome"] == "failed" and "abandoned" in rows[0]["error"]

@@ -26,7 +26,7 @@ def _free_port() -> int:
 def _run(db_url: str, port: int, run_dir: Path) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "DATABASE_URL": db_url, "TOKEN_SERVER_PORT": str(port), "TOKEN_SERVER_HOST": "127.0.0.1",
            "DEMO_RUN_DIR": str(run_dir)}
-    return subprocess.run([sys.executable, "-m", "token_server.demo_dashboard"], capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "sim.demo_dashboard"], capture_output=True, text=True,
                           timeout=60, env=env)
 
 

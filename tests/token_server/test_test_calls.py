@@ -102,3 +102,23 @@ def test_phone_test_call_dispatches_the_agent(standin: Any, client: TestClient, 
     row = conn.execute("SELECT status, mode, dispatch_id, phone FROM call_attempts WHERE id = %s",
                        (out["attempt_id"],)).fetchone()
     assert row == {"status": "dispatched", "mode": "sip", "dispatch_id": out["dispatch_id"], "phone": "+12125550199"}
+
+
+def test_an_abandoned_browser_call_ends_failed_once(client: TestClient, clinic_a: SeededClinic,
+                                                    clinic_b: SeededClinic, conn: Any) -> None:
+    """The page gives up (LiveKit or the agent never answered): the attempt ends `failed` with the reason;
+    another clinic cannot touch it, and a call the agent already finished keeps its outcome."""
+    out = client.post("/api/test-calls/web", headers=clinic_a.headers, json={}).json()
+    url = f"/api/test-calls/web/{out['attempt_id']}/abandon"
+    assert client.post(url, headers=clinic_b.headers).status_code == 404
+    r = client.post(url, headers=clinic_a.headers)
+    assert r.status_code == 200 and r.json()["outcome"] == "failed"
+    row = conn.execute("SELECT outcome, error FROM call_attempts WHERE id = %s", (out["attempt_id"],)).fetchone()
+    assert row["outcome"] == "failed" and "abandoned" in row["error"]
+
+    done = client.post("/api/test-calls/web", headers=clinic_a.headers, json={}).json()
+    conn.execute("UPDATE call_attempts SET outcome = 'confirmed', status = 'ended' WHERE id = %s",
+                 (done["attempt_id"],))
+    conn.commit()
+    r = client.post(f"/api/test-calls/web/{done['attempt_id']}/abandon", headers=clinic_a.headers)
+    assert r.json()["outcome"] == "confirmed"

@@ -73,3 +73,8 @@ class PhoneTestCallOut(BaseModel):
     room_name: str
     dispatch_id: str
     phone_masked: str
+
+
+class AbandonOut(BaseModel):
+    attempt_id: int
+    outcome: str = Field(description="`failed`, or the outcome the call already had")

@@ -18,6 +18,7 @@ from token_server.test_calls.models import TestAppointmentIn
 
 # Fictional-range number for browser test calls: nobody is dialed in web mode.
 WEB_TEST_PHONE = "+12025550123"
+ABANDONED_ERROR = "browser test call abandoned: the page could not reach LiveKit or the agent never joined"
 
 
 class SourceNotFound(LookupError):

@@ -11,7 +11,7 @@ from fastapi import APIRouter, HTTPException, status
 from clinic import events
 from clinic.clock import get_clock
 from clinic.logs import get_logger
-from clinic.outcomes import mark_attempt
+from clinic.outcomes import finish_attempt, mark_attempt
 from clinic.phones import mask
 from clinic.settings import get_settings
 from token_server import rate_limit
@@ -19,7 +19,7 @@ from token_server.auth import ClinicScope
 from token_server.database import Conn
 from token_server.errors import COMMON_RESPONSES, ErrorBody, not_found
 from token_server.test_calls import service
-from token_server.test_calls.models import PhoneTestCallIn, PhoneTestCallOut, WebTestCallIn, WebTestCallOut
+from token_server.test_calls.models import AbandonOut, PhoneTestCallIn, PhoneTestCallOut, WebTestCallIn, WebTestCallOut
 
 router = APIRouter(prefix="/api/test-calls", tags=["test calls"],
                    responses={**COMMON_RESPONSES,
@@ -56,6 +56,22 @@ def start_web_test_call(body: WebTestCallIn, caller: ClinicScope, conn: Conn) ->
     return WebTestCallOut(attempt_id=attempt["id"], appointment_id=appointment_id, room_name=attempt["room_name"],
                           livekit_url=service.browser_url(settings), token=token, identity=identity,
                           expires_at=now + ttl)
+
+
+@router.post("/web/{attempt_id}/abandon", response_model=AbandonOut,
+             responses={404: {"model": ErrorBody, "description": "no browser test call of this clinic with that id"}})
+def abandon_web_test_call(attempt_id: int, caller: ClinicScope, conn: Conn) -> AbandonOut:
+    """The page gave up on a browser test call (LiveKit or the agent never answered): end the attempt
+    `failed` with the reason, so it is not left for the reaper. An attempt that already has an outcome (the
+    agent did run the call) keeps it."""
+    row = conn.execute("SELECT id FROM call_attempts WHERE id = %s AND clinic_id = %s AND mode = 'web'",
+                       (attempt_id, caller.clinic_id)).fetchone()
+    if row is None:
+        raise not_found("browser test call", attempt_id)
+    ended = finish_attempt(conn, attempt_id, "failed", now=get_clock().now(),
+                           fields={"error": service.ABANDONED_ERROR})
+    conn.commit()
+    return AbandonOut(attempt_id=attempt_id, outcome=ended["outcome"])
 
 
 @router.post("/phone", response_model=PhoneTestCallOut, status_code=status.HTTP_201_CREATED,

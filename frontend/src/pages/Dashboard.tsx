@@ -21,7 +21,7 @@ function Progress({ stats }: { stats: DayStats }) {
   );
 }
 
-function CallView({ id, onClose }: { id: number; onClose: () => void }) {
+export function CallView({ id, onClose }: { id: number; onClose: () => void }) {
   const [call, setCall] = useState<CallDetail | null>(null);
   const [error, setError] = useState("");
   useEffect(() => {

@@ -1,4 +1,4 @@
-"""`python -m token_server.demo_dashboard` (run by `make demo`): leave the demo night's dashboard up.
+"""`python -m sim.demo_dashboard` (run by `make demo`): leave the demo night's dashboard up.
 
 Mints a fresh API key for the sample clinic (revoking the previous demo key), starts the token server in
 the background if nothing answers on its port yet, and prints the URL to open. The key travels in the

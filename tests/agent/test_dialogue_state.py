@@ -1,0 +1,80 @@
+"""The scripted policy's dialogue state is a typed value on the call's state (`CallState.dialogue`), moved by
+its replies and by the tools that open a question; it never looks its own sentences up."""
+
+from __future__ import annotations
+
+import contextvars
+import json
+
+from livekit.agents import llm
+
+from agent.call_state import CallState, Dialogue, bind_current
+from agent.scripted_llm import ReceptionistPolicy
+
+
+def test_re_asks_count_and_other_replies_reset_them():
+    d = Dialogue()
+    d.said("clarify", 2)
+    d.said("clarify", 3)
+    assert (d.stage, d.unclear_streak) == ("clarify", 2)
+    d.said("filler", 4)                       # a filler asks nothing
+    assert (d.stage, d.unclear_streak, d.agent_turns) == ("clarify", 2, 4)
+    d.said("silence", 5)
+    assert (d.unclear_streak, d.silence_streak) == (2, 1)
+    d.said("ask_preference", 6)               # an answer that moved on: both counts start again
+    assert (d.unclear_streak, d.silence_streak) == (0, 0)
+    d.said("silence", 7)
+    d.opened("offer")
+    assert (d.stage, d.set_by, d.silence_streak) == ("offer", "tool", 0)
+
+
+def _ctx(agent_line: str, patient: str) -> llm.ChatContext:
+    ctx = llm.ChatContext.empty()
+    ctx.add_message(role="assistant", content="Hello! Am I speaking with Maria?")
+    ctx.items.append(llm.FunctionCall(call_id="c1", name="confirm_identity", arguments="{}"))
+    ctx.items.append(llm.FunctionCallOutput(call_id="c1", name="confirm_identity", is_error=False, output=json.dumps(
+        {"appointment": "Wednesday, March 4th at 9:15 in the morning with Dr. Patel"})))
+    ctx.add_message(role="assistant", content=agent_line)
+    ctx.add_message(role="user", content=patient)
+    return ctx
+
+
+def _decide(stage: str, set_by: str, agent_line: str, patient: str) -> tuple[str | None, str]:
+    state = CallState(identity_confirmed=True)
+    state.dialogue.stage, state.dialogue.set_by, state.dialogue.agent_turns = stage, set_by, 2  # type: ignore
+
+    def run() -> tuple[str | None, str]:
+        bind_current(state)
+        policy = ReceptionistPolicy(first_name="Maria", clinic_name="Sunrise Family Medicine", seed=1)
+        reply = policy.decide(_ctx(agent_line, patient))
+        return reply.tool, reply.text
+
+    return contextvars.copy_context().run(run)
+
+
+def test_the_same_words_mean_what_the_state_says():
+    line = "Words this policy never said."
+    assert _decide("cancel_check", "policy", line, "yes")[0] == "cancel_appointment"
+    assert _decide("ask_appointment", "policy", line, "yes")[0] == "confirm_appointment"
+    assert _decide("rebook_offer", "policy", line, "yes")[0] is None        # asks for a day instead
+
+
+def test_after_a_model_s_own_question_a_bare_yes_is_asked_again():
+    # The tool opened the appointment question and the model has since said two things (one of them a
+    # question the policy cannot know): "yes" is not taken as confirming.
+    state_line = "Can you make it?"
+    tool, _ = _decide("ask_appointment", "tool", state_line, "yes")
+    assert tool == "confirm_appointment"                                     # one message after the tool: fine
+    ctx = _ctx(state_line, "I need to cancel")
+    ctx.add_message(role="assistant", content="Just to be sure, you want to cancel?")
+    ctx.add_message(role="user", content="yes please")
+    state = CallState(identity_confirmed=True)
+    state.dialogue.opened("ask_appointment")
+
+    def run() -> tuple[str | None, str]:
+        bind_current(state)
+        reply = ReceptionistPolicy(first_name="Maria", clinic_name="Sunrise", seed=1).decide(ctx)
+        return reply.tool, reply.text
+
+    tool, text = contextvars.copy_context().run(run)
+    assert tool is None and "press 1" in text
