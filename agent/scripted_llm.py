@@ -22,7 +22,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGive
 from agent.call_state import Dialogue
 from agent.call_state import current as current_state
 from agent.fillers import PhrasePicker
-from agent.intents import Intent, classify
+from agent.intents import Intent, claims_to_be_patient, classify
 from agent.tool_args import callback_args, preference_args
 from agent.tool_errors import error_code
 from clinic.clock import get_clock
@@ -347,15 +347,17 @@ class ReceptionistPolicy:
         first, clinic = self.first_name, self.clinic_name
         label = it.intent
         if v.last_kind == "ask_knows":
+            # "Does Jordan use this number?": a plain yes means Jordan does (and is not the one speaking); only
+            # "yes, this is me" / "speaking" / "it's Jordan" says the speaker is Jordan (the first answer was
+            # misheard, e.g. "this is she" as "this is sheep").
+            if claims_to_be_patient(v.last_user, first):
+                return self._identity_confirmed()
             if label == "confirm":
                 return Reply(tool="not_the_patient")
             if it.negative or label in ("not_patient", "reschedule"):
                 return Reply(tool="wrong_number")
         if label == "confirm" and not it.dtmf:
-            # Thank them in the same step as the tool call: the patient hears it while the tool runs
-            # instead of after a second model step (no appointment detail in it).
-            return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
-                                                   f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
+            return self._identity_confirmed()
         if label == "not_patient" and it.negative:
             return self._say([f"Oh, my apologies. Does {first} use this number?",
                               f"Sorry about that. Is this a number for {first}?"], "ask_knows", ack=False)
@@ -371,6 +373,13 @@ class ReceptionistPolicy:
             return Reply(tool="end_call", args={"reason": "unclear"}, kind="clarify")
         return self._say([f"Sorry, I didn't quite catch that. Is this {first}?",
                           f"Sorry, could you say that again? Am I speaking with {first}?"], "clarify", ack=False)
+
+    def _identity_confirmed(self) -> Reply:
+        # Thank them in the same step as the tool call: the patient hears it while the tool runs
+        # instead of after a second model step (no appointment detail in it).
+        first = self.first_name
+        return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
+                                               f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
 
     def _with_identity(self, v: PolicyView, it: Intent, text: str) -> Reply:
         from clinic.scheduling import parse_preference

@@ -213,6 +213,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "is_me": ("Yes, this is {first}.", "Speaking.", "yeah that's me", "Yes, that's me.", "yep this is {first}",
               "This is she— I mean, yes, it's {first}.", "Mm-hmm, yes.", "yes it is", "That's me, yeah.",
               "Yes, this is she."),
+    # Asked again who they are after saying so: a person makes it unmistakable, not another bare "yes".
+    "is_me_again": ("Yes, like I said, it's me.", "that's me yeah you've got the right person",
+                    "Yes, it's me you're talking to.", "yes it's me",
+                    "Yes, that's me. I'm the one you're calling for."),
     "confirm": ("Yes, I'll be there.", "yeah that works", "Yep, that still works for me.", "Sure, please confirm it.",
                 "yes i can make it", "That's fine, I'll be there.", "Yes, confirm please.",
                 "Oh yes, I'm planning on it.", "uh yeah that's fine", "Absolutely, I'll be there."),
@@ -342,8 +346,9 @@ class ScriptedPerson:
         return not ({"identity_question", "asks_confirm", "slot_offer", "rebook_offer", "cancel_check"} & cues)
 
     def on_identity(self, cues: frozenset[str]) -> Turn:
+        again = self.identified
         self.identified = True
-        return Turn(text=self.voice.say("is_me"))
+        return Turn(text=self.voice.say("is_me_again" if again else "is_me"))
 
     def on_other(self, cues: frozenset[str], agent_said: str) -> Turn:
         return Turn(text=self.voice.say("ok"))
