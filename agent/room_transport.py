@@ -54,6 +54,7 @@ class RoomTransport:
         self._max_seconds = 900.0
         self._session: AgentSession[Any] | None = None
         self._tap: ToneTap | None = None
+        self._greeted = False
 
     def session_parts(self, call: CallInfo) -> SessionParts:
         self.mode = "web" if call.mode == "web" else "sip"
@@ -75,7 +76,10 @@ class RoomTransport:
 
         @session.on("user_state_changed")
         def _away(ev: Any) -> None:
-            if ev.new_state == "away" and state.end_action is None:
+            # Only once the greeting has been said: before it, a quiet line is AMD's to judge (a person who
+            # picked up without a word is greeted when AMD gives up listening), and a "didn't hear anything"
+            # line then would come before the greeting and ask the same question twice.
+            if ev.new_state == "away" and self._greeted and state.end_action is None:
                 session.generate_reply(user_input=SILENCE_TEXT)
 
         @self.ctx.room.on("participant_disconnected")
@@ -114,6 +118,7 @@ class RoomTransport:
         return MachineVerdict(is_machine=verdict.is_machine, category=verdict.category)
 
     async def converse(self, session: AgentSession[Any], agent: ConfirmationAgent, state: CallState) -> bool:
+        self._greeted = True
         session.say(agent.greeting(), allow_interruptions=True)
         waits = {asyncio.ensure_future(e.wait()) for e in (state.ended, self._hung_up, self._closed)}
         try:
