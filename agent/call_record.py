@@ -80,6 +80,7 @@ class CallRecord:
     def attach(self, session: Any, agent: Any) -> None:
         self.session = session
         agent.on_filler = self.filler
+        agent.on_pickup = lambda text: self.add_turn("patient", text, pickup=True)
 
         @session.on("conversation_item_added")
         def _item(ev: Any) -> None:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from livekit import api, rtc
@@ -86,6 +87,11 @@ class RoomTransport:
         def _left(p: rtc.RemoteParticipant) -> None:
             if patient is None or p.identity == patient:
                 self._hung_up.set()
+
+        @session.on("agent_state_changed")
+        def _speaking(ev: Any) -> None:
+            if ev.new_state == "speaking" and agent.first_spoke_at is None:
+                agent.first_spoke_at = time.time()
 
         session.on("close", lambda _ev: self._closed.set())
         # On a phone call, a session that closes for any other reason (the line dropped, an error) also
