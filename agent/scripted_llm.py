@@ -75,6 +75,33 @@ class PolicyView:
     last_search: dict[str, Any] = field(default_factory=dict)   # the last find_available_slots arguments
     agent_turns: int = 0           # agent messages in the chat so far
     model_spoke: bool = False      # another brain said something since the stage was last set
+    said: set[str] = field(default_factory=set)   # every sentence the agent said so far (see _sentence_keys)
+
+
+# Re-asks per stage: the first is the plain question; a re-ask never repeats a sentence already said in the call
+# word for word (the greeting ends "Am I speaking with Jordan?"; after a silence the agent asks "Is this Jordan?").
+_REASKS: dict[str, tuple[str, ...]] = {
+    "identity": ("Am I speaking with {first}?", "Is this {first}?", "Could you tell me if I'm speaking with {first}?"),
+    "ask_knows": ("Does {first} use this number?", "Is this a number for {first}?"),
+    "ask_appointment": ("Will you be able to make it?", "Can you still make it?", "Does that time still work for you?"),
+    "offer": ("Which of those times works best for you?", "Which of those would you like?"),
+    "offer_reask": ("Which of those times works best for you?", "Which of those would you like?"),
+    "offer_callback": ("Would you like someone from the front desk to call you back to pick a time?",
+                       "Shall I have the front desk call you back to find a time?"),
+    "cancel_check": ("Would you like me to cancel it?", "Should I go ahead and cancel it?"),
+    "ask_preference": ("What day or time would work better for you?", "When would suit you better?"),
+    "rebook_offer": ("Would you like me to find a new time?", "Shall I look for another time for you?"),
+    "resched_or_cancel": ("Would you like another time, or should I cancel it?",
+                          "Should I find you another time, or cancel it?"),
+    "transfer_offer": ("Would you like me to transfer you to the front desk, or have someone call back?",
+                       "Shall I put you through to the front desk, or have them call you back?"),
+}
+
+
+def _sentence_keys(text: str) -> set[str]:
+    """Sentences of `text`, lowercased without punctuation (how a listener hears a repeat)."""
+    parts = re.split(r"(?<!\bDr\.)(?<=[.!?])\s+", text)
+    return {" ".join(re.sub(r"[^a-z0-9' ]+", " ", p.lower()).split()) for p in parts if p.strip()}
 
 
 class ReceptionistPolicy:
@@ -131,6 +158,8 @@ class ReceptionistPolicy:
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
                 v.last_user = item.text_content or ""
+            elif item.type == "message" and item.role == "assistant":
+                v.said |= _sentence_keys(item.text_content or "")
         if v.tail_outputs and last_user_idx >= 0:
             # only outputs after the last user message are "fresh"
             fresh: list[tuple[str, dict[str, Any] | str, bool]] = []
@@ -173,20 +202,12 @@ class ReceptionistPolicy:
         return Reply(text=text, kind=kind)
 
     def reprompt(self, v: PolicyView) -> str:
-        return {
-            "identity": f"Am I speaking with {self.first_name}?",
-            "ask_knows": f"Does {self.first_name} use this number?",
-            "ask_appointment": "Will you be able to make it?",
-            "offer": "Which of those times works best for you?",
-            "offer_reask": "Which of those times works best for you?",
-            "offer_callback": "Would you like someone from the front desk to call you back to pick a time?",
-            "cancel_check": "Would you like me to cancel it?",
-            "ask_preference": "What day or time would work better for you?",
-            "rebook_offer": "Would you like me to find a new time?",
-            "resched_or_cancel": "Would you like another time, or should I cancel it?",
-            "transfer_offer": "Would you like me to transfer you to the front desk, or have someone call back?",
-        }.get(v.last_kind, "Will you be able to make it?" if v.identity_confirmed
-              else f"Am I speaking with {self.first_name}?")
+        """The question of the current stage again, in words not yet said in this call if it can."""
+        stage = v.last_kind if v.last_kind in _REASKS else ("ask_appointment" if v.identity_confirmed
+                                                            else "identity")
+        variants = [q.format(first=self.first_name) for q in _REASKS[stage]]
+        fresh = [q for q in variants if not (_sentence_keys(q) & v.said)]
+        return (fresh or variants)[0]
 
     # ---- deciding -------------------------------------------------------------------------------
     def decide(self, chat_ctx: llm.ChatContext) -> Reply:

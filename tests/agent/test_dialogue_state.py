@@ -78,3 +78,32 @@ def test_after_a_model_s_own_question_a_bare_yes_is_asked_again():
 
     tool, text = contextvars.copy_context().run(run)
     assert tool is None and "press 1" in text
+
+
+def test_a_re_ask_after_silence_is_not_the_greeting_s_question_word_for_word():
+    """A listener hears the agent repeat itself: after the greeting's "Am I speaking with Maria?" and two
+    silences, each re-ask is worded differently."""
+    from agent.scripted_llm import _sentence_keys
+
+    def run() -> list[str]:
+        bind_current(CallState())
+        policy = ReceptionistPolicy(first_name="Maria", clinic_name="Sunrise Family Medicine", seed=1)
+        ctx = llm.ChatContext.empty()
+        ctx.add_message(role="assistant", content="Good morning! This is the automated assistant calling for Sunrise "
+                                                  "Family Medicine about an upcoming appointment. Am I speaking with "
+                                                  "Maria?")
+        lines = []
+        for _ in range(2):
+            ctx.add_message(role="user", content="[silence]")
+            reply = policy.decide(ctx)
+            assert reply.text is not None
+            policy.note(reply.kind, ctx)
+            ctx.add_message(role="assistant", content=reply.text)
+            lines.append(reply.text)
+        return lines
+
+    lines = contextvars.copy_context().run(run)
+    greeting = _sentence_keys("Am I speaking with Maria?")
+    assert not greeting & _sentence_keys(lines[0]) and not greeting & _sentence_keys(lines[1]), lines
+    assert not _sentence_keys(lines[0]) & _sentence_keys(lines[1]), lines
+    assert all("maria" in line.lower() for line in lines)
