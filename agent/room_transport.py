@@ -125,6 +125,10 @@ class RoomTransport:
 
     async def converse(self, session: AgentSession[Any], agent: ConfirmationAgent, state: CallState) -> bool:
         self._greeted = True
+        # What the person said on picking up ("hello?") was AMD's to hear. Drop it from the turn being built (on
+        # a busy machine its transcript is still on the way): arriving during the greeting it would cut the
+        # greeting off before its question, and be read as the answer to it.
+        session.clear_user_turn()
         session.say(agent.greeting(), allow_interruptions=True)
         waits = {asyncio.ensure_future(e.wait()) for e in (state.ended, self._hung_up, self._closed)}
         try:
