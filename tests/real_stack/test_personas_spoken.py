@@ -78,11 +78,11 @@ class SpokenCall:
 @pytest.fixture(scope="module")
 def stack(real_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealCallStack]:
     """conftest's stack, with the spoken personas' numbers, room for `CONCURRENT` calls at once and time for
-    a spoken conversation (persons stay up to 3 minutes on the line)."""
+    a spoken conversation on a busy machine (persons stay up to 4 minutes on the line)."""
     workdir = Path(tmp_path_factory.mktemp("spoken"))
     with RealCallStack(database_url=real_db, workdir=workdir, personas={persona_number(p): p for p in SPOKEN},
                        front_desk=(FRONT_DESK,), phone_port=None, agent_max_jobs=CONCURRENT + 1,
-                       phone_options=("--answer-after", "0.5", "--max-call", "180")) as s:
+                       phone_options=("--answer-after", "0.5", "--max-call", "240")) as s:
         yield s
 
 
@@ -104,7 +104,7 @@ def spoken(stack: RealCallStack, clinic: dict[str, Any]) -> dict[str, SpokenCall
     started = time.monotonic()
 
     def one(persona: str) -> SpokenCall:
-        report = stack.place_call(clinic, persona, timeout=300)
+        report = stack.place_call(clinic, persona, timeout=360)
         return SpokenCall(report, hear(stack, report))
 
     with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="spoken-call") as pool:
