@@ -426,7 +426,8 @@ class ReceptionistPolicy:
             if kind == "cancel_check" or it.dtmf or kind == "resched_or_cancel":
                 return Reply(tool="cancel_appointment")
             return self._say([f"Just to double-check, you'd like to cancel your appointment on {v.appointment}?",
-                              "Okay, just to be sure, you want to cancel the appointment?"], "cancel_check")
+                              f"Okay, just to be sure, you want to cancel the appointment on {v.appointment}?"],
+                             "cancel_check")
         if label == "confirm":
             if kind == "cancel_check":
                 return Reply(tool="cancel_appointment")

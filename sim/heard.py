@@ -5,7 +5,7 @@ heard, i.e. the agent; `phone.wav` = what the phone said, i.e. the patient) and 
 cuts a track into utterances by loudness, transcribes them through the local speech server, and answers
 the questions a listener would ask: when did the agent first speak, how long after the patient stopped did
 the agent answer, did the agent say anything about the appointment before the patient said who they were,
-did it repeat itself, did it read out digits or markup. Used by tests/real_stack/test_spoken_personas.py and
+did it repeat itself, did it read out digits or markup. Used by tests/real_stack/test_personas_spoken.py and
 bench/voice_latency.py."""
 
 from __future__ import annotations
@@ -144,6 +144,10 @@ _DETAIL = re.compile(r"\b(" + "|".join(WEEKDAYS) + r"|patel|main street|9:30|930
 _MARKUP = re.compile(r"[*#_`\[\]{}<>|~]|asterisk|hashtag|bullet point")
 _EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 _DIGIT_STRING = re.compile(r"\d{5,}")
+# Heard through Whisper, digits read one by one ("two one two, five five five...") come back as numerals
+# ("212-5550101"), so a digit run on the recording proves nothing. A raw digit string the TTS read as one
+# number comes back as a big number: "2,125,550,101" (or its words).
+_BIG_NUMBER = re.compile(r"\b\d{1,3}(,\d{3}){2,}\b|\b(million|billion)\b", re.IGNORECASE)
 # a sentence ends at . ! ? followed by space, except after a title ("Dr. Patel" is one sentence)
 _SENTENCE_END = re.compile(r"(?<!\bDr\.)(?<!\bMr\.)(?<!\bMs\.)(?<!\bMrs\.)(?<!\bSt\.)(?<=[.!?])\s+")
 
@@ -166,9 +170,16 @@ def repeated_sentences(texts: Iterable[str], *, min_words: int = 5) -> list[str]
 
 
 def unspeakable(text: str) -> list[str]:
-    """Markup, emoji or long raw digit strings heard in `text` (a phone number read digit by digit as
-    words is fine; "12125550101" read as one number is not)."""
+    """Markup, emoji or long raw digit strings in text the agent sends to speech (a phone number written
+    digit by digit, "2 1 2, 5 5 5", is read that way; "2125550101" is read as one number)."""
     return [m.group(0) for rx in (_MARKUP, _EMOJI, _DIGIT_STRING) for m in rx.finditer(text)]
+
+
+def unspeakable_heard(text: str) -> list[str]:
+    """The same, in what the phone heard (Whisper's transcript of the recording): markup read out ("asterisk",
+    "hashtag"), emoji, and a digit string read as one big number. Whisper writes digits read one by one as
+    numerals, so a digit run alone is not a finding here."""
+    return [m.group(0) for rx in (_MARKUP, _EMOJI, _BIG_NUMBER) for m in rx.finditer(text)]
 
 
 def response_gaps(patient: Sequence[Span], agent: Sequence[Span], *, max_gap: float = 8.0) -> list[float]:

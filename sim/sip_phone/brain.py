@@ -17,6 +17,7 @@ Brains here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -284,8 +285,9 @@ class FarEndBrain:
     when one is given, else the SIP layer's voice speaks the text.
 
     Turn-taking follows `delivery` (sim.personas.Delivery):
-    - patient: answers once the agent has finished (TurnDetector's end of utterance). Utterances that end
-      while the agent is already talking again are answered together, as a person answers the whole thought.
+    - patient: answers once the agent has finished (TurnDetector's end of utterance): a question at once, words
+      that ask nothing after `statement_patience` seconds of quiet. Utterances that end while the agent is
+      already talking again are answered together, as a person answers the whole thought.
     - barge_in: once per call, when the agent has been talking for `barge_after` seconds after the persona
       said who it is (so: the appointment, not the greeting), transcribes what it heard so far and answers at
       once, over the agent.
@@ -295,7 +297,7 @@ class FarEndBrain:
     def __init__(self, far_end: FarEnd, transcriber: Transcriber | Callable[[bytes], str], *,
                  max_seconds: float = 300.0, detector: TurnDetector | None = None,
                  voice: Callable[[str], bytes] | None = None, delivery: str = "patient",
-                 barge_after: float = 1.8, piece_pause: float | None = None,
+                 barge_after: float = 1.8, piece_pause: float | None = None, statement_patience: float = 4.0,
                  workers: Executor | None = None) -> None:
         self.far_end = far_end
         self.transcribe = transcriber
@@ -303,6 +305,7 @@ class FarEndBrain:
         self.delivery = delivery
         self.barge_after = barge_after
         self.piece_pause = piece_pause
+        self.statement_patience = statement_patience
         self.max_seconds = max_seconds
         self.turns = detector or TurnDetector()
         self.workers = workers or _shared_workers()
@@ -379,7 +382,7 @@ class FarEndBrain:
                 self.heard.append(text)
                 self.understood.append(text)
         agent_talking = self.turns.in_speech or self.turns.speech_seconds > 0
-        if self.understood and not self.listening and not agent_talking:
+        if self.understood and not self.listening and not agent_talking and self._may_answer(now):
             self._say(self.far_end.reply(" ".join(self.understood)))
             self.understood.clear()
         if speaking or not self.speaking or not self.speaking[0].done():
@@ -391,6 +394,16 @@ class FarEndBrain:
                 f.cancel()
             self.speaking.clear()
         return action
+
+    def _may_answer(self, now: float) -> bool:
+        """A question (or "press 1...") is answered as soon as it is over. After words that ask nothing
+        ("Sorry about that.", "Thank you, Jordan.") a person gives the speaker a moment to go on
+        (`statement_patience` seconds of quiet) before saying anything: a caller whose next sentence is a few
+        seconds late (its speech is made sentence by sentence) is not answered for the half it has said."""
+        if any("?" in text or _ASKS.search(text) for text in self.understood):
+            return True
+        last = self.turns.last_voice
+        return last is None or now - last >= self.statement_patience
 
     def _say(self, turn: Turn) -> None:
         for action in self._actions(turn):
@@ -420,6 +433,10 @@ class FarEndBrain:
         if turn.hang_up:
             out.append(HangUp("persona"))
         return out
+
+
+# Words that ask for something without a question mark ("Press 1 to confirm.", "Let me know which one.").
+_ASKS = re.compile(r"\b(press|please (say|tell|let)|tell me|let me know)\b", re.IGNORECASE)
 
 
 def _voiced_seconds(pcm: bytes, threshold_dbfs: float) -> float:

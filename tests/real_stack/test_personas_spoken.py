@@ -139,7 +139,7 @@ def assert_spoken_well(c: SpokenCall, *, patient_identified: bool) -> None:
     assert not repeats, f"said word for word more than once: {repeats}\n{c.explain()}"
     spoken = [t["text"] for t in c.report.transcript if t["role"] == "agent"]
     bad = [x for text in spoken for x in heard.unspeakable(text)] + \
-          [x for u in h.agent for x in heard.unspeakable(u.text)]
+          [x for u in h.agent for x in heard.unspeakable_heard(u.text)]
     assert not bad, f"unspeakable text reached the line: {bad}\n{c.explain()}"
 
 

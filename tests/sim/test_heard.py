@@ -47,3 +47,11 @@ def test_repeats_are_whole_sentences_word_for_word() -> None:
 def test_unspeakable_text_is_markup_emoji_or_a_raw_number() -> None:
     assert heard.unspeakable("**Thursday** at 9:30 🙂 call 2125550101") == ["*", "*", "*", "*", "🙂", "2125550101"]
     assert heard.unspeakable("Call us back at 2 1 2, 5 5 5, 0 1 0 1, press 1 to confirm.") == []
+
+
+def test_on_the_recording_a_number_read_as_one_number_is_unspeakable_digits_read_one_by_one_are_not() -> None:
+    # "2 1 2, 5 5 5, 0 1 0 1" spoken digit by digit, as Whisper writes it back
+    assert heard.unspeakable_heard("Please call us back at 212-5550101. Again, that's 212-550101.") == []
+    assert heard.unspeakable_heard("call 2,125,550,101") == ["2,125,550,101"]
+    assert heard.unspeakable_heard("two billion one hundred twenty five million") == ["billion", "million"]
+    assert heard.unspeakable_heard("asterisk asterisk Thursday") == ["asterisk", "asterisk"]

@@ -249,3 +249,14 @@ def test_a_mumbler_is_quiet() -> None:
     a = next(a for _, a in drive(loud, QUIET) if isinstance(a, Say))
     b = next(a for _, a in drive(quiet, QUIET) if isinstance(a, Say))
     assert a.pcm and b.pcm and audio.rms_dbfs(b.pcm) < audio.rms_dbfs(a.pcm) - 10
+
+
+def test_words_that_ask_nothing_get_a_moment_for_the_caller_to_go_on() -> None:
+    """"Sorry about that." and then, a few seconds late (speech made sentence by sentence on a busy machine),
+    "Is this a number for Maria?": the persona answers the question, not the half that asked nothing."""
+    brain, _ = talking("confirmer", ["Sorry about that.", "Is this a number for Maria?"])
+    brain.on_answer(0.0)
+    actions = drive(brain, QUIET + SPEECH + audio.silence(2.5) + SPEECH + QUIET)
+    answers = [a for _, a in actions if isinstance(a, Say)][1:]      # after the pick-up "hello"
+    assert len(answers) == 1
+    assert brain.heard == ["Sorry about that.", "Is this a number for Maria?"]
