@@ -8,6 +8,7 @@ Each call goes through the production chain (sim.real_call.RealCallStack: Celery
 agent worker -> LiveKit SIP -> the SIP phone network, whose personas hear with Whisper and speak with Piper).
 The phone network records both directions on one clock (remote.wav = agent, phone.wav = patient); from them:
 
+- answer -> the agent's first audio (target <= 2 s; a silent pick-up is greeted once AMD stops listening);
 - turn gap: patient stops speaking -> first agent audio (any: speech, filler or the thinking sound), p50/p95;
 - tool -> filler audible: the agent's filler is said when a tool starts (agent/confirmation_agent._filler,
   stamped in the transcript); measured to the next agent audio on the line;
@@ -37,6 +38,10 @@ from sim import heard
 DEFAULT_PERSONAS = ("confirmer", "rescheduler", "question_then_confirm", "canceller", "opt_out", "not_patient",
                     "callback", "rescheduler")
 SPEECH_URL = "http://127.0.0.1:8090"
+# The agent is heard within this long of the answer (the target; a person answering says "hello"
+# and expects the caller to speak). A target to measure against, not a test: on a loaded 2-core machine it is
+# often missed, and the figure says by how much.
+FIRST_AUDIO_TARGET = 2.0
 STAGES = ("end_of_turn_delay", "transcription_delay", "llm_node_ttft", "tts_node_ttfb", "e2e_latency")
 
 
@@ -141,6 +146,10 @@ def place_calls(personas: list[str], workdir: Path) -> list[CallAudio]:
                        front_desk=("+12125550199",), phone_port=None) as stack:
         with stack.connect() as conn:
             clinic = ready_clinic(conn, "voice-bench")
+            # The bench's own clinic and numbers: an earlier run's opt-out put its number on the DNC list,
+            # and the dialer (rightly) would not call it again.
+            conn.execute("DELETE FROM dnc WHERE clinic_id = %s AND phone = ANY(%s)", (clinic["id"], list(numbers)))
+            conn.commit()
         clinic, _ = stack.ensure_trunk(clinic)
         for persona in personas:
             report = stack.place_call(clinic, persona, timeout=300)
@@ -181,7 +190,10 @@ def summarize(calls: list[CallAudio]) -> dict[str, Any]:
     stages = {k: pct([x for c in calls for x in c.stages.get(k, [])]) for k in STAGES}
     return {"calls": len(calls), "outcomes": [f"{c.persona}:{c.outcome}" for c in calls],
             "turn_gap_at_phone": pct(gaps), "turn_gap_to_words": pct(words), "tool_to_filler_audible": pct(fillers),
-            "answer_to_first_agent_audio": pct(firsts), "livekit_stages": stages,
+            "answer_to_first_agent_audio": pct(firsts),
+            "answer_to_first_agent_audio_within_target": [sum(1 for f in firsts if f <= FIRST_AUDIO_TARGET),
+                                                          len(firsts)],
+            "livekit_stages": stages,
             "load_average": [round(x, 2) for x in os.getloadavg()], "cpus": os.cpu_count()}
 
 
@@ -223,7 +235,9 @@ def main(argv: list[str] | None = None) -> int:
         w = s["turn_gap_to_words"]
         print(f"patient stops -> agent's first words: p50 {w['p50']}s  p95 {w['p95']}s  over {w['n']} turns")
         print(f"tool starts -> filler audible:      p50 {f['p50']}s  p95 {f['p95']}s  over {f['n']} fillers")
-        print(f"answer -> agent's first audio:      p50 {a['p50']}s  p95 {a['p95']}s  over {a['n']} calls")
+        within = s["answer_to_first_agent_audio_within_target"]
+        print(f"answer -> agent's first audio:      p50 {a['p50']}s  p95 {a['p95']}s  over {a['n']} calls"
+              f"  (target <= {FIRST_AUDIO_TARGET:g}s: {within[0]}/{within[1]} calls)")
         print("LiveKit per-turn stages (ChatMessage.metrics):")
         for k, v in s["livekit_stages"].items():
             print(f"  {k:<22} p50 {v['p50']}s  p95 {v['p95']}s  (n={v['n']})")
