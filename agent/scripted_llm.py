@@ -426,7 +426,7 @@ class ReceptionistPolicy:
             if kind == "cancel_check" or it.dtmf or kind == "resched_or_cancel":
                 return Reply(tool="cancel_appointment")
             return self._say([f"Just to double-check, you'd like to cancel your appointment on {v.appointment}?",
-                              f"Okay, just to be sure, you want to cancel the appointment on {v.appointment}?"],
+                              f"Okay, just to be sure: should I cancel your appointment on {v.appointment}?"],
                              "cancel_check")
         if label == "confirm":
             if kind == "cancel_check":
@@ -434,6 +434,10 @@ class ReceptionistPolicy:
             if kind in ("rebook_offer", "resched_or_cancel"):
                 return self._say(["What day or time works best for you?",
                                   "When would be a good time for you?"], "ask_preference")
+            if kind in ("transfer_offer", "callback_offer") and _ATTENDS.search(text.lower()):
+                # "Which would you prefer?" answered with "that's fine, I'll be there": the question they asked
+                # can wait; they confirmed the appointment (a bare "yes" still takes the offer)
+                return Reply(tool="confirm_appointment")
             if kind == "transfer_offer":
                 return Reply(tool="transfer_to_front_desk")
             if kind == "callback_offer":
@@ -476,6 +480,9 @@ class ReceptionistPolicy:
 
 
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
+# Saying they will come to the appointment, whatever else was asked.
+_ATTENDS = re.compile(r"\b(i'?ll be there|i will be there|i can make it|i'?ll make it|you can confirm( it)?|"
+                      r"please confirm)\b")
 
 
 def match_option(text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:
