@@ -25,9 +25,10 @@ services: venv ## Make Postgres and Redis reachable (install/start Debian packag
 migrate: services ## Create the database and apply migrations
 	$(PY) -m dialer migrate
 
-demo: migrate frontend ## Set up and run the demo night end to end
+demo: migrate frontend livekit voices ## Set up and run the demo night end to end, then three real calls to listen to
 	$(PY) -m sim.demo
 	$(PY) -m sim.demo_dashboard
+	$(PY) -m sim.demo_calls
 
 test: migrate frontend browsers voices livekit containers ## Set up and run the whole test suite
 	$(PY) -m ruff check .

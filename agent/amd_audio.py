@@ -32,12 +32,20 @@ from livekit.agents.voice.amd import AMD
 from agent import dialing
 from agent.tones import ToneTracker
 
+# Someone who picks up and says nothing is waiting for the caller: LiveKit's default no-speech window (10 s)
+# is dead air a person hangs up on. Answering machines and carrier messages start within a second of the
+# answer (the greetings in sim/amd_corpus.py: 0.2-0.9 s), so after this long with no speech the agent greets.
+PHONE_NO_SPEECH_SECONDS = 3.0
+
 
 def phone_amd(session: Any, **options: Any) -> AMD:
     """LiveKit's AMD as a phone call runs it: listening to the dialed participant, waiting for a machine
-    greeting to finish before the voicemail starts. `options`: AMD keyword overrides (experiments)."""
+    greeting to finish before the voicemail starts, and giving up on hearing anything after
+    `PHONE_NO_SPEECH_SECONDS` (verdict `uncertain`: the call goes on as a person's). `options`: AMD keyword
+    overrides (experiments); `detection_options` given there are laid over this one."""
+    detection = {"no_speech_threshold": PHONE_NO_SPEECH_SECONDS, **options.pop("detection_options", {})}
     return AMD(session, participant_identity=dialing.PATIENT_IDENTITY, wait_until_finished=True,
-               suppress_compatibility_warning=True, **options)
+               suppress_compatibility_warning=True, detection_options=detection, **options)
 
 
 class ToneTap(io.AudioInput):

@@ -37,6 +37,20 @@ SUMMARIES: dict[Outcome, str] = {
 }
 
 
+STAGE_METRICS = ("end_of_turn_delay", "transcription_delay", "on_user_turn_completed_delay", "llm_node_ttft",
+                 "tts_node_ttfb", "e2e_latency")
+
+
+def stage_metrics(report: Any) -> dict[str, Any]:
+    """LiveKit's per-turn latency for one message (`ChatMessage.metrics`: end-of-turn delay and STT on the
+    patient's turn; LLM time to first token, TTS time to first byte and end-to-end on the agent's), kept on
+    the transcript entry so bench/voice_latency.py can put the pipeline's stages beside what the phone heard."""
+    if not report:
+        return {}
+    stages = {k: round(float(report[k]), 4) for k in STAGE_METRICS if isinstance(report.get(k), int | float)}
+    return {"metrics": stages} if stages else {}
+
+
 class CallRecord:
     def __init__(self, call: CallInfo, events: CallEvents) -> None:
         self.call = call
@@ -69,13 +83,15 @@ class CallRecord:
     def attach(self, session: Any, agent: Any) -> None:
         self.session = session
         agent.on_filler = self.filler
+        agent.on_pickup = lambda text: self.add_turn("patient", text, pickup=True)
 
         @session.on("conversation_item_added")
         def _item(ev: Any) -> None:
             item = ev.item
             if getattr(item, "type", None) != "message" or item.role not in ("user", "assistant"):
                 return
-            self.add_turn("patient" if item.role == "user" else "agent", item.text_content or "")
+            self.add_turn("patient" if item.role == "user" else "agent", item.text_content or "",
+                          **stage_metrics(getattr(item, "metrics", None)))
 
         @session.on("function_tools_executed")
         def _tools(ev: Any) -> None:

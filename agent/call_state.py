@@ -12,7 +12,8 @@ from clinic.appointments.models import Outcome
 
 EndAction = Literal["hangup", "transfer"]
 # What the agent's last words asked (or did), which decides how the next reply is read. "clarify" and
-# "silence" are re-asks (they count towards giving up); "close" is a goodbye.
+# "silence" are re-asks of the current question (they count towards giving up and leave the stage as it is);
+# "close" is a goodbye.
 DialogueStage = Literal["identity", "ask_knows", "ask_appointment", "offer", "offer_reask", "offer_callback",
                         "callback_offer", "cancel_check", "ask_preference", "rebook_offer", "resched_or_cancel",
                         "transfer_offer", "clarify", "silence", "close", "other"]
@@ -43,14 +44,18 @@ class Dialogue:
         self.agent_turns = agent_turns
         if kind == "filler":
             return
-        self.stage = kind  # type: ignore[assignment]
-        self.set_by = "policy"
+        # A re-ask ("sorry, I didn't hear anything. Which of those times works best?") asks the same question
+        # again: the stage stays, so "the first one" after it is still a pick from the times on offer (read as
+        # "yes" to a stage called "silence", it confirmed the old appointment instead).
+        self.set_by = "policy"      # this policy asked the stage's question itself (a model did not)
         if kind == "clarify":
             self.unclear_streak += 1
-        elif kind == "silence":
+            return
+        if kind == "silence":
             self.silence_streak += 1
-        else:
-            self.unclear_streak = self.silence_streak = 0
+            return
+        self.stage = kind  # type: ignore[assignment]
+        self.unclear_streak = self.silence_streak = 0
 
     def opened(self, stage: DialogueStage) -> None:
         """A tool's success opened this question (whichever brain called it)."""

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
 from typing import Any
 
-from livekit.agents import Agent, RunContext, function_tool
+from livekit.agents import Agent, RunContext, StopResponse, function_tool
 
 from agent import call_actions, speech
 from agent.call_context import CallInfo
@@ -77,6 +77,10 @@ class ConfirmationAgent(Agent):
         self._end_task: asyncio.Task[None] | None = None
         self.filler_delays: list[float] = []   # seconds from tool start to filler queued (bench)
         self.on_filler: Callable[[str], None] | None = None
+        # Wall-clock time (time.time(), LiveKit's clock for speech timestamps) the agent was first heard: its
+        # greeting. Set by the transport; words that ended before it are the pick-up, not an answer.
+        self.first_spoke_at: float | None = None
+        self.on_pickup: Callable[[str], None] | None = None
 
     # ---- speech helpers -------------------------------------------------------------------------
     def greeting(self) -> str:
@@ -153,6 +157,18 @@ class ConfirmationAgent(Agent):
             raise
         await self._tool_event(ctx, "success")
         return result
+
+    async def on_user_turn_completed(self, turn_ctx: Any, new_message: Any) -> None:
+        """Words the person finished before the agent said anything (their "hello?" or "yeah, hello?" on
+        picking up) answer no question: the greeting answers them, and the greeting's "am I speaking with
+        Jordan?" is answered by what they say after hearing it. When speech-to-text lags, the pick-up's
+        transcript arrives after the greeting has started and would otherwise be read as the answer to it
+        ("yeah" = yes, this is Jordan). Only audio turns carry speech times; typed turns are never a pick-up."""
+        stopped = (new_message.metrics or {}).get("stopped_speaking_at")
+        if stopped is not None and (self.first_spoke_at is None or stopped < self.first_spoke_at):
+            if self.on_pickup is not None:
+                self.on_pickup(new_message.text_content or "")
+            raise StopResponse()
 
     async def llm_node(self, chat_ctx: Any, tools: Any, model_settings: Any) -> Any:
         """Note the patient's latest words before the model (any brain) runs, so that `confirm_identity`

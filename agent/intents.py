@@ -53,8 +53,8 @@ from agent.intent_rules import (
     rule_classify,
 )
 
-__all__ = ["DTMF_INTENTS", "DTMF_TEXT", "LABELS", "Context", "Intent", "Label", "classify", "confirms_identity",
-           "normalize", "third_party"]
+__all__ = ["DTMF_INTENTS", "DTMF_TEXT", "LABELS", "Context", "Intent", "Label", "claims_to_be_patient", "classify",
+           "confirms_identity", "normalize", "third_party"]
 
 # ---- third parties and the identity gate ---------------------------------------------------------------
 RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum|mommy|mummy|mother|mama|momma|"
@@ -64,8 +64,11 @@ RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum
              r"babysitter|nanny|housekeeper|cleaner|neighbou?r|friend|colleague|co ?worker|boss|interpreter|"
              r"translator|attorney|lawyer|relatives?|family|landlord|landlady|residence|household")
 # A patient confirming in the third person ("this is she", "you've got him") is the one allowed use of he/she.
+# Not when the pronoun owns what follows: "this is her phone" / "you have his number" speak of someone else.
 _SELF_IDIOMS = (r"\b(this is|it's|it is|that's|that is|you've got|you got|you have|you're (speaking|talking) "
-                r"(to|with)|speaking (to|with)) (she|he|her|him)\b|\b(she|he) speaking\b")
+                r"(to|with)|speaking (to|with)) (she|he|her|him)\b"
+                rf"(?!\s+(phone|number|cell\w*|line|landline|mobile|voicemail|house|home|place|{RELATIONS})\b)|"
+                r"\b(she|he) speaking\b")
 THIRD_PARTY = (rf"\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
                r"\bpatient's\b|\b(on|in) behalf\b|\bfor (him|her|my)\b|\b[a-z]+'s (phone|number|cell|line|"
                r"house|home|mobile)\b")
@@ -139,6 +142,38 @@ def confirms_identity(text: str, first_name: str = "") -> bool:
     if _other_name(t, first_name):
         return False
     return _any(IDENTITY_AFFIRM, core) or _any(BACKCHANNEL_YES, t.strip(" ?"))
+
+
+# Saying "I am the one you asked about", as opposed to a bare yes-word: "speaking", "it's me", "that's me",
+# "this is she", "you've got her", "you're talking to him", "that would be me", "the one and only".
+SELF_CLAIM = (r"\bspeaking\b|\b(it's|it is|this is|that's|that is|that'd be|that would be) (me|she|he|her|him)\b|"
+              r"\byou('ve)? got (me|him|her)\b|\b(talking|speaking) (to|with) (me|him|her)\b|one and only|"
+              r"\bright person\b|\bi'?m the (one|person) you\b")
+
+
+def _names_patient(t: str, first_name: str) -> bool:
+    """"This is Jordan", "Jordan here", "I'm Jordan" for the patient's own first name (ASR spellings allowed)."""
+    want = first_name.lower().strip()
+    if not want:
+        return False
+    for m in re.finditer(_NAME_INTRO, t):
+        name = m.group(1) or m.group(2)
+        if name not in _NOT_NAMES and (name == want or difflib.SequenceMatcher(None, name, want).ratio() >= 0.75):
+            return True
+    return False
+
+
+def claims_to_be_patient(text: str, first_name: str = "") -> bool:
+    """The speaker says they are the patient themselves, beyond a bare yes: "yep, this is me", "speaking",
+    "that's me", "yes, this is Jordan". Where the agent asked about the patient in the third person ("does
+    Jordan use this number?"), a plain "yes" answers that question (Jordan does, and is not the speaker), and
+    only this kind of reply says the speaker is Jordan. Passes `confirms_identity` too (no third party, no
+    negation, no other name, no question)."""
+    t = normalize(text)
+    core = _FILLERS.sub("", t).strip()
+    if not confirms_identity(text, first_name):
+        return False
+    return _any(SELF_CLAIM, core) or _names_patient(core, first_name)
 
 
 # ---- classification ----------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import Any
 
 from livekit import api, rtc
@@ -54,6 +55,7 @@ class RoomTransport:
         self._max_seconds = 900.0
         self._session: AgentSession[Any] | None = None
         self._tap: ToneTap | None = None
+        self._greeted = False
 
     def session_parts(self, call: CallInfo) -> SessionParts:
         self.mode = "web" if call.mode == "web" else "sip"
@@ -75,13 +77,21 @@ class RoomTransport:
 
         @session.on("user_state_changed")
         def _away(ev: Any) -> None:
-            if ev.new_state == "away" and state.end_action is None:
+            # Only once the greeting has been said: before it, a quiet line is AMD's to judge (a person who
+            # picked up without a word is greeted when AMD gives up listening), and a "didn't hear anything"
+            # line then would come before the greeting and ask the same question twice.
+            if ev.new_state == "away" and self._greeted and state.end_action is None:
                 session.generate_reply(user_input=SILENCE_TEXT)
 
         @self.ctx.room.on("participant_disconnected")
         def _left(p: rtc.RemoteParticipant) -> None:
             if patient is None or p.identity == patient:
                 self._hung_up.set()
+
+        @session.on("agent_state_changed")
+        def _speaking(ev: Any) -> None:
+            if ev.new_state == "speaking" and agent.first_spoke_at is None:
+                agent.first_spoke_at = time.time()
 
         session.on("close", lambda _ev: self._closed.set())
         # On a phone call, a session that closes for any other reason (the line dropped, an error) also
@@ -114,6 +124,11 @@ class RoomTransport:
         return MachineVerdict(is_machine=verdict.is_machine, category=verdict.category)
 
     async def converse(self, session: AgentSession[Any], agent: ConfirmationAgent, state: CallState) -> bool:
+        self._greeted = True
+        # What the person said on picking up ("hello?") was AMD's to hear. Drop it from the turn being built (on
+        # a busy machine its transcript is still on the way): arriving during the greeting it would cut the
+        # greeting off before its question, and be read as the answer to it.
+        session.clear_user_turn()
         agent.say_greeting(session, allow_interruptions=True)
         waits = {asyncio.ensure_future(e.wait()) for e in (state.ended, self._hung_up, self._closed)}
         try:

@@ -22,7 +22,7 @@ from livekit.agents.types import DEFAULT_API_CONNECT_OPTIONS, NOT_GIVEN, NotGive
 from agent.call_state import Dialogue
 from agent.call_state import current as current_state
 from agent.fillers import PhrasePicker
-from agent.intents import Intent, classify
+from agent.intents import Intent, claims_to_be_patient, classify
 from agent.tool_args import callback_args, preference_args
 from agent.tool_errors import error_code
 from clinic.clock import get_clock
@@ -76,6 +76,33 @@ class PolicyView:
     agent_turns: int = 0           # agent messages in the chat so far
     model_spoke: bool = False      # another brain said something since the stage was last set
     question_heard: bool = True    # the agent's last line was heard to the end (not spoken over)
+    said: set[str] = field(default_factory=set)   # every sentence the agent said so far (see _sentence_keys)
+
+
+# Re-asks per stage: the first is the plain question; a re-ask never repeats a sentence already said in the call
+# word for word (the greeting ends "Am I speaking with Jordan?"; after a silence the agent asks "Is this Jordan?").
+_REASKS: dict[str, tuple[str, ...]] = {
+    "identity": ("Am I speaking with {first}?", "Is this {first}?", "Could you tell me if I'm speaking with {first}?"),
+    "ask_knows": ("Does {first} use this number?", "Is this a number for {first}?"),
+    "ask_appointment": ("Will you be able to make it?", "Can you still make it?", "Does that time still work for you?"),
+    "offer": ("Which of those times works best for you?", "Which of those would you like?"),
+    "offer_reask": ("Which of those times works best for you?", "Which of those would you like?"),
+    "offer_callback": ("Would you like someone from the front desk to call you back to pick a time?",
+                       "Shall I have the front desk call you back to find a time?"),
+    "cancel_check": ("Would you like me to cancel it?", "Should I go ahead and cancel it?"),
+    "ask_preference": ("What day or time would work better for you?", "When would suit you better?"),
+    "rebook_offer": ("Would you like me to find a new time?", "Shall I look for another time for you?"),
+    "resched_or_cancel": ("Would you like another time, or should I cancel it?",
+                          "Should I find you another time, or cancel it?"),
+    "transfer_offer": ("Would you like me to transfer you to the front desk, or have someone call back?",
+                       "Shall I put you through to the front desk, or have them call you back?"),
+}
+
+
+def _sentence_keys(text: str) -> set[str]:
+    """Sentences of `text`, lowercased without punctuation (how a listener hears a repeat)."""
+    parts = re.split(r"(?<!\bDr\.)(?<=[.!?])\s+", text)
+    return {" ".join(re.sub(r"[^a-z0-9' ]+", " ", p.lower()).split()) for p in parts if p.strip()}
 
 
 class ReceptionistPolicy:
@@ -132,6 +159,8 @@ class ReceptionistPolicy:
                     v.tail_outputs.append((name, out, item.is_error))
             elif item.type == "message" and item.role == "user":
                 v.last_user = item.text_content or ""
+            elif item.type == "message" and item.role == "assistant":
+                v.said |= _sentence_keys(item.text_content or "")
         if v.tail_outputs and last_user_idx >= 0:
             # only outputs after the last user message are "fresh"
             fresh: list[tuple[str, dict[str, Any] | str, bool]] = []
@@ -175,20 +204,12 @@ class ReceptionistPolicy:
         return Reply(text=text, kind=kind)
 
     def reprompt(self, v: PolicyView) -> str:
-        return {
-            "identity": f"Am I speaking with {self.first_name}?",
-            "ask_knows": f"Does {self.first_name} use this number?",
-            "ask_appointment": "Will you be able to make it?",
-            "offer": "Which of those times works best for you?",
-            "offer_reask": "Which of those times works best for you?",
-            "offer_callback": "Would you like someone from the front desk to call you back to pick a time?",
-            "cancel_check": "Would you like me to cancel it?",
-            "ask_preference": "What day or time would work better for you?",
-            "rebook_offer": "Would you like me to find a new time?",
-            "resched_or_cancel": "Would you like another time, or should I cancel it?",
-            "transfer_offer": "Would you like me to transfer you to the front desk, or have someone call back?",
-        }.get(v.last_kind, "Will you be able to make it?" if v.identity_confirmed
-              else f"Am I speaking with {self.first_name}?")
+        """The question of the current stage again, in words not yet said in this call if it can."""
+        stage = v.last_kind if v.last_kind in _REASKS else ("ask_appointment" if v.identity_confirmed
+                                                            else "identity")
+        variants = [q.format(first=self.first_name) for q in _REASKS[stage]]
+        fresh = [q for q in variants if not (_sentence_keys(q) & v.said)]
+        return (fresh or variants)[0]
 
     # ---- deciding -------------------------------------------------------------------------------
     def decide(self, chat_ctx: llm.ChatContext) -> Reply:
@@ -351,6 +372,11 @@ class ReceptionistPolicy:
         first, clinic = self.first_name, self.clinic_name
         label = it.intent
         if v.last_kind == "ask_knows":
+            # "Does Jordan use this number?": a plain yes means Jordan does (and is not the one speaking); only
+            # "yes, this is me" / "speaking" / "it's Jordan" says the speaker is Jordan (the first answer was
+            # misheard, e.g. "this is she" as "this is sheep").
+            if claims_to_be_patient(v.last_user, first):
+                return self._identity_confirmed()
             if label == "confirm":
                 return Reply(tool="not_the_patient")
             if it.negative or label in ("not_patient", "reschedule"):
@@ -359,10 +385,7 @@ class ReceptionistPolicy:
             # They said yes over the identity question (it was interrupted): they never heard it asked.
             return self._reask_identity_over_talk()
         if label == "confirm" and not it.dtmf:
-            # Thank them in the same step as the tool call: the patient hears it while the tool runs
-            # instead of after a second model step (no appointment detail in it).
-            return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
-                                                   f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
+            return self._identity_confirmed()
         if label == "not_patient" and it.negative:
             return self._say([f"Oh, my apologies. Does {first} use this number?",
                               f"Sorry about that. Is this a number for {first}?"], "ask_knows", ack=False)
@@ -381,12 +404,20 @@ class ReceptionistPolicy:
 
     def _reask_identity_over_talk(self) -> Reply:
         """The callee spoke over the identity question: say who is calling (the clinic's name only, no
-        appointment detail) and ask it again, to be heard to the end this time."""
+        appointment detail) and ask it again, to be heard to the end this time, in words the greeting did not use
+        (no sentence is said twice word for word in a call)."""
         first, clinic = self.first_name, self.clinic_name
         return self._say([f"Sorry, I think we spoke at the same time. This is the automated assistant for {clinic}, "
-                          f"calling about an appointment. Am I speaking with {first}?",
+                          f"calling about an appointment. Could I check I'm speaking with {first}?",
                           f"Sorry, we talked over each other there. I'm the automated assistant for {clinic}, "
-                          f"calling about an appointment. Is this {first}?"], "identity", ack=False)
+                          f"calling about an appointment. Is it {first} I'm speaking with?"], "identity", ack=False)
+
+    def _identity_confirmed(self) -> Reply:
+        # Thank them in the same step as the tool call: the patient hears it while the tool runs
+        # instead of after a second model step (no appointment detail in it).
+        first = self.first_name
+        return Reply(text=self.phrases.unique([f"Thanks, {first}.", f"Great, thanks {first}.",
+                                               f"Thank you, {first}."]), tool="confirm_identity", kind="filler")
 
     def _with_identity(self, v: PolicyView, it: Intent, text: str) -> Reply:
         from clinic.scheduling import parse_preference
@@ -412,13 +443,18 @@ class ReceptionistPolicy:
             if kind == "cancel_check" or it.dtmf or kind == "resched_or_cancel":
                 return Reply(tool="cancel_appointment")
             return self._say([f"Just to double-check, you'd like to cancel your appointment on {v.appointment}?",
-                              "Okay, just to be sure, you want to cancel the appointment?"], "cancel_check")
+                              f"Okay, just to be sure: should I cancel your appointment on {v.appointment}?"],
+                             "cancel_check")
         if label == "confirm":
             if kind == "cancel_check":
                 return Reply(tool="cancel_appointment")
             if kind in ("rebook_offer", "resched_or_cancel"):
                 return self._say(["What day or time works best for you?",
                                   "When would be a good time for you?"], "ask_preference")
+            if kind in ("transfer_offer", "callback_offer") and _ATTENDS.search(text.lower()):
+                # "Which would you prefer?" answered with "that's fine, I'll be there": the question they asked
+                # can wait; they confirmed the appointment (a bare "yes" still takes the offer)
+                return Reply(tool="confirm_appointment")
             if kind == "transfer_offer":
                 return Reply(tool="transfer_to_front_desk")
             if kind == "callback_offer":
@@ -461,6 +497,9 @@ class ReceptionistPolicy:
 
 
 _OFFER_KINDS = ("offer", "offer_reask", "offer_callback")
+# Saying they will come to the appointment, whatever else was asked.
+_ATTENDS = re.compile(r"\b(i'?ll be there|i will be there|i can make it|i'?ll make it|you can confirm( it)?|"
+                      r"please confirm)\b")
 
 
 def match_option(text: str, options: list[str], intent: Intent, bare_yes: bool = True) -> int | None:

@@ -21,6 +21,10 @@ from typing import Literal
 from agent.far_end import FarEnd, Turn
 
 Line = Literal["person", "machine", "busy", "no_answer", "reject"]
+# How a person persona speaks over audio (text mode has no timing, so there they all read alike):
+# patient = waits for the agent to finish; barge_in = cuts in once mid-sentence when it has heard enough;
+# silent = picks up without a word and waits for the caller to speak; mumble = quiet, over line noise.
+Delivery = Literal["patient", "barge_in", "silent", "mumble"]
 
 # --------------------------------------------------------------------------------------------------------
 # The persona table: the behaviour at the line and the result the system must reach with default settings.
@@ -40,6 +44,7 @@ class PersonaSpec:
     min_attempts: int = 1
     on_dnc: bool = False                     # the number must end on the clinic's DNC list
     in_default_mix: bool = True              # chosen for numbers without a persona (persona_for_number)
+    delivery: Delivery = "patient"           # how it speaks over audio (sim/sip_phone/brain.FarEndBrain)
 
     def problems(self, status: str, outcomes: list[str], on_dnc: bool) -> list[str]:
         """Why a finished appointment does not match this persona (empty = it matches)."""
@@ -90,6 +95,13 @@ PERSONAS: dict[str, PersonaSpec] = {s.name: s for s in (
                 frozenset({"staff_followup"}), ("opted_out",), on_dnc=True, in_default_mix=False),
     PersonaSpec("rejecter", "declines the call (603)", "rejected", frozenset({"unreachable"}), repeats=True,
                 min_attempts=2, in_default_mix=False),
+    # Delivery variants for the spoken personas: the same goals, spoken differently over SIP.
+    PersonaSpec("interrupter", "a rescheduler who cuts in mid-sentence", "rescheduled",
+                frozenset({"rescheduled"}), ("rescheduled",), in_default_mix=False, delivery="barge_in"),
+    PersonaSpec("silent_confirmer", "picks up without a word, then confirms when asked", "confirmed",
+                frozenset({"confirmed"}), ("confirmed",), in_default_mix=False, delivery="silent"),
+    PersonaSpec("mumbler", "confirms, quietly over a noisy line", "confirmed", frozenset({"confirmed"}),
+                ("confirmed",), in_default_mix=False, delivery="mumble"),
 )}
 DEFAULT_MIX: tuple[str, ...] = tuple(sorted(n for n, s in PERSONAS.items() if s.in_default_mix))
 
@@ -130,7 +142,7 @@ _CUES: dict[str, re.Pattern[str]] = {
     "identity_question": re.compile(
         r"(am i (speaking|talking) (with|to)|is this\b|are you\b|may i (speak|talk) (with|to)|"
         r"can i (speak|talk) (with|to)|could i (speak|talk) (with|to)|i'?m (looking for|trying to reach)|"
-        r"is .{1,40} (available|there|home)|speaking with)"),
+        r"is .{1,40} (available|there|home)|speaking with|does .{1,30} (use|have|own) this (number|phone))"),
     "day_or_time": re.compile(rf"\b{_WEEKDAY}\b|\b{_MONTH}\b|{_TIME}"),
     "appointment": re.compile(r"\b(appointment|visit|booked|scheduled|see (dr|doctor))"),
     "asks_confirm": re.compile(
@@ -201,6 +213,10 @@ PHRASES: dict[str, tuple[str, ...]] = {
     "is_me": ("Yes, this is {first}.", "Speaking.", "yeah that's me", "Yes, that's me.", "yep this is {first}",
               "This is she— I mean, yes, it's {first}.", "Mm-hmm, yes.", "yes it is", "That's me, yeah.",
               "Yes, this is she."),
+    # Asked again who they are after saying so: a person makes it unmistakable, not another bare "yes".
+    "is_me_again": ("Yes, like I said, it's me.", "that's me yeah you've got the right person",
+                    "Yes, it's me you're talking to.", "yes it's me",
+                    "Yes, that's me. I'm the one you're calling for."),
     "confirm": ("Yes, I'll be there.", "yeah that works", "Yep, that still works for me.", "Sure, please confirm it.",
                 "yes i can make it", "That's fine, I'll be there.", "Yes, confirm please.",
                 "Oh yes, I'm planning on it.", "uh yeah that's fine", "Absolutely, I'll be there."),
@@ -265,7 +281,11 @@ class _Voice:
     used: set[str] = field(default_factory=set)
 
     def say(self, key: str) -> str:
-        options = [p.replace("{first}", self.first_name) for p in PHRASES[key]]
+        phrases = PHRASES[key]
+        if key == "hello" and self.first_name == "me":
+            # a name we do not know: "hi, this is me" would claim to be the patient before being asked
+            phrases = tuple(p for p in phrases if "{first}" not in p)
+        options = [p.replace("{first}", self.first_name) for p in phrases]
         fresh = [p for p in options if p not in self.used] or options
         choice = self.rng.choice(fresh)
         self.used.add(choice)
@@ -276,6 +296,9 @@ class _Voice:
 # The scripted patients.
 
 MAX_TURNS = 14   # a patient who has heard 14 agent turns without getting anywhere hangs up
+# Cues that make an identity-sounding question ("are you able to make it?") about the appointment instead.
+_BUSINESS = frozenset({"asks_confirm", "appointment", "slot_offer", "asks_preference", "cancel_check", "rebook_offer",
+                       "asks_callback_time", "leave_message", "transfer", "anything_else", "goodbye"})
 
 
 class ScriptedPerson:
@@ -312,8 +335,8 @@ class ScriptedPerson:
         if "goodbye" in cues and self._closing(cues):
             self.said_bye = True
             return Turn(text=self.voice.say("bye"))
-        if "identity_question" in cues and not self.identified:
-            return self.on_identity(cues)
+        if "identity_question" in cues and (not self.identified or not (_BUSINESS & cues)):
+            return self.on_identity(cues)     # asked again who they are ("is this a number for X?"): answer
         if "anything_else" in cues:
             return Turn(text=self.voice.say("no_more"))
         return self.on_other(cues, agent_said)
@@ -323,8 +346,9 @@ class ScriptedPerson:
         return not ({"identity_question", "asks_confirm", "slot_offer", "rebook_offer", "cancel_check"} & cues)
 
     def on_identity(self, cues: frozenset[str]) -> Turn:
+        again = self.identified
         self.identified = True
-        return Turn(text=self.voice.say("is_me"))
+        return Turn(text=self.voice.say("is_me_again" if again else "is_me"))
 
     def on_other(self, cues: frozenset[str], agent_said: str) -> Turn:
         return Turn(text=self.voice.say("ok"))
@@ -340,6 +364,15 @@ class Confirmer(ScriptedPerson):
         if "identity_question" in cues:
             return Turn(text=self.voice.say("is_me"))
         return Turn(text=self.voice.say("thanks"))
+
+
+class SilentConfirmer(Confirmer):
+    """Picks up and says nothing until the caller speaks (many people do with unknown numbers)."""
+
+    persona = "silent_confirmer"
+
+    def first_words(self) -> Turn:
+        return Turn()
 
 
 class QuestionThenConfirm(ScriptedPerson):
@@ -550,6 +583,9 @@ _CLASSES: dict[str, type[ScriptedPerson]] = {
     "confirmer": Confirmer,
     "busy_then_confirm": Confirmer,
     "rescheduler": Rescheduler,
+    "interrupter": Rescheduler,
+    "silent_confirmer": SilentConfirmer,
+    "mumbler": Confirmer,
     "canceller": Canceller,
     "question_then_confirm": QuestionThenConfirm,
     "not_patient": NotPatient,

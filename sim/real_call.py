@@ -105,6 +105,7 @@ class RealCallStack:
     front_desk: tuple[str, ...] = ()
     phone_port: int | None = 5080      # None: a free port
     phone_options: tuple[str, ...] = ()  # further `python -m sim.sip_phone` options (timings)
+    talking: bool = True               # persons hear (Whisper) and speak (Piper) through the speech server
     name: str = field(default_factory=lambda: f"real-{secrets.token_hex(3)}")
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
     agent_max_jobs: int = 2
@@ -178,7 +179,7 @@ class RealCallStack:
 
             self._phone_cm = running_phone(port=self.phone_port, record_dir=self.workdir / "recordings",
                                            json_log=self.workdir / "calls.jsonl", personas=dict(self.personas),
-                                           front_desk=list(self.front_desk), extra=list(self.phone_options))
+                                           front_desk=list(self.front_desk), extra=self._phone_extra())
             self.phone = self._phone_cm.__enter__()
         for name in self.processes:
             self.start_process(name)
@@ -186,6 +187,10 @@ class RealCallStack:
             self.start_process("token_server")
         if "agent" in self.processes:
             self.wait_for_agent()
+
+    def _phone_extra(self) -> list[str]:
+        talking = ["--speech-url", self.speech_url] if self.talking else []
+        return [*talking, *self.phone_options]
 
     def _webhook_port(self) -> int:
         assert self.endpoints is not None
@@ -296,6 +301,8 @@ class RealCallStack:
         if self._phone_cm is not None:
             with contextlib.suppress(Exception):
                 self._phone_cm.__exit__(None, None, None)
+            with contextlib.suppress(OSError):
+                self.log_path("phone").write_text("\n".join(self.phone.output) + "\n")
             self._phone_cm = None
 
     # ---- clinics and calls -----------------------------------------------------------------------

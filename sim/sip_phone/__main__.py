@@ -14,6 +14,7 @@ under --record-dir; stops cleanly (live calls hung up, records written) on SIGTE
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
 import os
@@ -74,12 +75,17 @@ def build_parser() -> argparse.ArgumentParser:
     ap.add_argument("--counter-prefix", default="sim:sip_phone:", help="Redis key prefix for the call counts")
     ap.add_argument("--tts-cache", type=Path, default=Path(".cache/sip_phone_tts"), help="synthesized speech cache")
     ap.add_argument("--sip-log", type=Path, help="write PJSIP's log with every SIP message here")
+    ap.add_argument("--speech-url", metavar="URL", help="talking personas: persons hear the caller through this "
+                    "speech server's /v1/audio/transcriptions (Whisper) and speak with its /v1/audio/speech "
+                    "(Piper; espeak-ng if it fails), e.g. http://127.0.0.1:8090. Without it they follow a "
+                    "script, taking turns without understanding.")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(), stream=sys.stderr)
+    logging.basicConfig(level=os.environ.get("LOG_LEVEL", "WARNING").upper(), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     subscribers: dict[str, Subscriber | str] = {}
     try:
         if args.call_list:
@@ -106,9 +112,20 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         voice.synthesize("Hello?")    # fail now, not on the first call, if there is no speech engine
+        factory = None
+        if args.speech_url:
+            from sim.sip_phone.lines import make_brain
+            from sim.sip_phone.speech import SpeechServerTranscriber, SpeechServerVoice
+
+            ears = SpeechServerTranscriber(args.speech_url)
+            mouth = SpeechServerVoice(args.speech_url, args.tts_cache / "piper", fallback=voice)
+            mouth.synthesize("Hello?")    # warm the cache and check the server once
+            factory = functools.partial(make_brain, seed=args.seed, timing=timing, transcriber=ears,
+                                        network=network, voice=mouth.synthesize)
         ua = PhoneNetworkUA(EndpointConfig(host=host, port=port, tcp=not args.no_tcp, record_dir=record_dir,
                                             json_log=json_log, sip_log=args.sip_log), voice.synthesize,
-                             Directory(network, args.front_desk), timing=timing, seed=args.seed)
+                             Directory(network, args.front_desk), timing=timing, seed=args.seed,
+                             brain_factory=factory)
     except Exception as exc:
         print(json.dumps({"event": "error", "error": f"cannot start on {host}:{port}: {exc}"}), flush=True)
         return 2

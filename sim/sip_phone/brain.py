@@ -17,7 +17,9 @@ Brains here:
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -276,45 +278,150 @@ class FrontDeskBrain(ScriptedBrain):
 class FarEndBrain:
     """A text persona on a phone line: each finished remote utterance is transcribed and handed to the
     persona's `reply`; its `Turn` becomes speech, key presses or a hang-up. With the same `FarEnd` text mode
-    uses, a talking persona over SIP needs only a transcriber (and a voice, which the SIP layer has)."""
+    uses, a talking persona over SIP needs only a transcriber (and a voice).
+
+    Listening and speaking run off the SIP thread (`workers`): transcribing takes a good part of a second and
+    the phone must keep moving audio meanwhile. What the persona says is synthesised by `voice` (text -> PCM)
+    when one is given, else the SIP layer's voice speaks the text.
+
+    Turn-taking follows `delivery` (sim.personas.Delivery):
+    - patient: answers once the agent has finished (TurnDetector's end of utterance): a question at once, words
+      that ask nothing after `statement_patience` seconds of quiet. Utterances that end while the agent is
+      already talking again are answered together, as a person answers the whole thought.
+    - barge_in: once per call, when the agent has been talking for `barge_after` seconds after the persona
+      said who it is (so: the appointment, not the greeting), transcribes what it heard so far and answers at
+      once, over the agent.
+    - silent: says nothing on pick-up (no "hello?"); waits for the caller.
+    - mumble: speaks quietly over line noise (`speech.mumble`)."""
 
     def __init__(self, far_end: FarEnd, transcriber: Transcriber | Callable[[bytes], str], *,
-                 max_seconds: float = 300.0, detector: TurnDetector | None = None) -> None:
+                 max_seconds: float = 300.0, detector: TurnDetector | None = None,
+                 voice: Callable[[str], bytes] | None = None, delivery: str = "patient",
+                 barge_after: float = 1.8, piece_pause: float | None = None, statement_patience: float = 4.0,
+                 workers: Executor | None = None) -> None:
         self.far_end = far_end
         self.transcribe = transcriber
+        self.voice = voice
+        self.delivery = delivery
+        self.barge_after = barge_after
+        self.piece_pause = piece_pause
+        self.statement_patience = statement_patience
         self.max_seconds = max_seconds
         self.turns = detector or TurnDetector()
-        self.pending: list[Action] = []
+        self.workers = workers or _shared_workers()
+        self.pieces: list[Future[str]] = []          # the current utterance, transcribed piece by piece
+        self.piece_start = 0                          # bytes of the current utterance already sent
+        self.listening: list[list[Future[str]]] = []  # finished utterances being transcribed, in order
+        self.understood: list[str] = []               # transcribed, not yet answered
+        self.speaking: list[Future[Action]] = []      # replies being synthesised, in order
         self.answered_at: float | None = None
         self.heard: list[str] = []           # what the persona understood, in order
+        self.utterances_seen = 0
+        self.barged = False                  # barge_in: done (once per call)
+        self.barge: list[Future[str]] | None = None
         self.done = False
 
     def on_answer(self, now: float) -> None:
         self.answered_at = now
-        self.pending.extend(self._actions(self.far_end.first_words()))
+        self._say(self.far_end.first_words())
 
     def on_frame(self, pcm: bytes, now: float) -> None:
+        """Listen to the agent. With `piece_pause`, a long utterance is understood while it is still being said
+        (each piece up to such a pause goes to the transcriber at once), so the answer waits only for the last
+        piece; off by default: on a busy speech server more requests queue longer than one whole utterance."""
         if self.done:
             return
-        if self.turns.feed(pcm, now):
-            text = self.transcribe(self.turns.utterances[-1])
-            self.heard.append(text)
-            self.pending.extend(self._actions(self.far_end.reply(text)))
+        t = self.turns
+        if t.feed(pcm, now):
+            self.utterances_seen += 1
+            tail = t.utterances[-1][self.piece_start:]
+            self.piece_start = 0
+            if _voiced_seconds(tail, t.threshold_dbfs) >= 0.15:
+                self.pieces.append(self.workers.submit(self.transcribe, tail))
+            if self.pieces:
+                self.listening.append(self.pieces)
+            self.pieces = []
+            return
+        if not t.in_speech:
+            if not t.current:
+                self.piece_start = 0
+            return
+        if self.piece_pause is not None and t.silence_seconds >= self.piece_pause \
+                and len(t.current) - self.piece_start > audio.FRAME_BYTES * 10:
+            self._cut_piece()
+        if (self.delivery == "barge_in" and not self.barged and getattr(self.far_end, "identified", True)
+                and t.silence_seconds == 0 and audio.duration(bytes(t.current)) >= self.barge_after):
+            self.barged = True
+            self._cut_piece()
+            self.barge, self.pieces = self.pieces, []
+
+    def _cut_piece(self) -> None:
+        piece = bytes(self.turns.current[self.piece_start:])
+        self.piece_start = len(self.turns.current)
+        if _voiced_seconds(piece, self.turns.threshold_dbfs) >= 0.15:
+            self.pieces.append(self.workers.submit(self.transcribe, piece))
 
     def on_dtmf(self, digit: str, now: float) -> None:
         return None
 
     def next_action(self, now: float, speaking: bool) -> Action | None:
-        if self.answered_at is not None and now - self.answered_at > self.max_seconds and not self.done:
+        if self.done:
+            return None
+        if self.answered_at is not None and now - self.answered_at > self.max_seconds:
             self.done = True
             return HangUp("max_seconds")
-        if speaking or not self.pending:
+        if self.barge is not None and all(f.done() for f in self.barge):
+            text = " ".join(x for x in (f.result() for f in self.barge) if x)
+            self.barge = None
+            if text:
+                self.heard.append(text)
+                self._say(self.far_end.reply(text))     # at once: the agent is still talking
+        while self.listening and all(f.done() for f in self.listening[0]):
+            text = " ".join(x for x in (f.result() for f in self.listening.pop(0)) if x)
+            if text:
+                self.heard.append(text)
+                self.understood.append(text)
+        agent_talking = self.turns.in_speech or self.turns.speech_seconds > 0
+        if self.understood and not self.listening and not agent_talking and self._may_answer(now):
+            self._say(self.far_end.reply(" ".join(self.understood)))
+            self.understood.clear()
+        if speaking or not self.speaking or not self.speaking[0].done():
             return None
-        action = self.pending.pop(0)
+        action = self.speaking.pop(0).result()
         if isinstance(action, HangUp):
             self.done = True
-            self.pending.clear()
+            for f in self.speaking:
+                f.cancel()
+            self.speaking.clear()
         return action
+
+    def _may_answer(self, now: float) -> bool:
+        """A question (or "press 1...") is answered as soon as it is over. After words that ask nothing
+        ("Sorry about that.", "Thank you, Jordan.") a person gives the speaker a moment to go on
+        (`statement_patience` seconds of quiet) before saying anything: a caller whose next sentence is a few
+        seconds late (its speech is made sentence by sentence) is not answered for the half it has said."""
+        if any("?" in text or _ASKS.search(text) for text in self.understood):
+            return True
+        last = self.turns.last_voice
+        return last is None or now - last >= self.statement_patience
+
+    def _say(self, turn: Turn) -> None:
+        for action in self._actions(turn):
+            if isinstance(action, Say) and action.text and self.voice is not None:
+                self.speaking.append(self.workers.submit(self._voiced, action.text))
+            else:
+                done: Future[Action] = Future()
+                done.set_result(action)
+                self.speaking.append(done)
+
+    def _voiced(self, text: str) -> Action:
+        assert self.voice is not None
+        pcm = self.voice(text)
+        if self.delivery == "mumble":
+            from sim.sip_phone.speech import mumble
+
+            pcm = mumble(pcm, seed=len(self.heard))
+        return Say(text=text, pcm=pcm)
 
     @staticmethod
     def _actions(turn: Turn) -> list[Action]:
@@ -326,3 +433,25 @@ class FarEndBrain:
         if turn.hang_up:
             out.append(HangUp("persona"))
         return out
+
+
+# Words that ask for something without a question mark ("Press 1 to confirm.", "Let me know which one.").
+_ASKS = re.compile(r"\b(press|please (say|tell|let)|tell me|let me know)\b", re.IGNORECASE)
+
+
+def _voiced_seconds(pcm: bytes, threshold_dbfs: float) -> float:
+    """Seconds of 20 ms frames louder than `threshold_dbfs`."""
+    step = audio.FRAME_BYTES
+    return sum(audio.FRAME_MS / 1000 for i in range(0, len(pcm) - step + 1, step)
+               if audio.rms_dbfs(pcm[i:i + step]) > threshold_dbfs)
+
+
+_WORKERS: ThreadPoolExecutor | None = None
+
+
+def _shared_workers() -> ThreadPoolExecutor:
+    """One small pool per phone-network process for every talking persona's listening and speaking."""
+    global _WORKERS
+    if _WORKERS is None:
+        _WORKERS = ThreadPoolExecutor(max_workers=4, thread_name_prefix="persona-speech")
+    return _WORKERS

@@ -52,6 +52,10 @@ SCRIPTS: dict[str, tuple[str, ...]] = {
 SCRIPTS["busy_then_confirm"] = SCRIPTS["busy"] = SCRIPTS["no_answer"] = SCRIPTS["rejecter"] = SCRIPTS["confirmer"]
 
 
+# A talking persona's pace (TTS speed): a few fixed values, so the phone network's TTS cache stays useful.
+SPEEDS = (0.9, 1.0, 1.1)
+
+
 @dataclass(frozen=True)
 class LinePlan:
     """What the network does with one incoming call."""
@@ -116,9 +120,11 @@ def script_steps(persona: str, rng: random.Random, first_name: str, patience: fl
 
 def make_brain(plan: LinePlan, *, seed: int | str = 0, timing: Timing = Timing(),
                transcriber: Transcriber | Callable[[bytes], str] | None = None,
-               network: PhoneNetwork | None = None) -> LineBrain:
+               network: PhoneNetwork | None = None,
+               voice: Callable[[str, float], bytes] | None = None) -> LineBrain:
     """The brain for an answered call. With a `transcriber`, persons are the text personas themselves
-    (`FarEndBrain`); without one they follow their script (`SCRIPTS`)."""
+    (`FarEndBrain`), speaking through `voice` (text, speed -> PCM) at a pace of their own and with their
+    persona's delivery; without one they follow their script (`SCRIPTS`)."""
     if plan.kind == "front_desk":
         return FrontDeskBrain(max_seconds=timing.front_desk)
     rng = random.Random(f"{seed}|{plan.number}|{plan.call_number}|{plan.persona}|sip")
@@ -127,7 +133,10 @@ def make_brain(plan: LinePlan, *, seed: int | str = 0, timing: Timing = Timing()
         greeting = greeting.removesuffix(" Beep.").removesuffix(" beep")   # the real beep follows
         return VoicemailBrain(greeting, max_message=timing.max_message)
     if transcriber is not None and network is not None:
-        return FarEndBrain(network.far_end_for(plan.number), transcriber, max_seconds=timing.max_call)
+        speed = rng.choice(SPEEDS)
+        spoken = (lambda text: voice(text, speed)) if voice is not None else None
+        return FarEndBrain(network.far_end_for(plan.number), transcriber, max_seconds=timing.max_call,
+                           voice=spoken, delivery=get_spec(plan.persona).delivery)
     get_spec(plan.persona)
     return ScriptedBrain(script_steps(plan.persona, rng, plan.first_name, timing.patience),
                          max_seconds=timing.max_call)

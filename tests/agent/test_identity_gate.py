@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from agent.intents import classify, confirms_identity
+from agent.intents import claims_to_be_patient, classify, confirms_identity
 from agent.scripted_llm import ReceptionistPolicy, Reply, ScriptedLLM
 from tests.agent.conftest import ScriptedFarEnd, agent_lines, appointment, attempt
 
@@ -99,3 +99,37 @@ def test_tool_guard_stops_a_model_that_confirms_a_wife(world, run_call, conn):
             assert detail not in line, line
     assert appointment(conn, world["appointment"]["id"])["status"] == "pending"
     assert attempt(conn, world["attempt"]["id"])["outcome"] != "confirmed"
+
+
+@pytest.mark.parametrize("text", ["yes this is her phone", "this is her number", "yes you have his cell",
+                                  "yes this is her husband"])
+def test_her_phone_is_not_this_is_her(text: str):
+    """"This is she" is the patient; "this is her phone" is someone else holding it."""
+    assert not confirms_identity(text, "Maria")
+    assert classify(text, "identity", "Maria").intent != "confirm"
+
+
+@pytest.mark.parametrize(("text", "claims"), [
+    ("yep this is me", True), ("speaking", True), ("that's me", True), ("yes, this is Maria", True),
+    ("yes this is she", True), ("Yes, like I said, it's me.", True),
+    ("yes", False), ("mm-hmm yes", False), ("yes it is", False), ("yes she does, I'm her husband", False),
+    ("yes this is her phone", False), ("yes, this is Carlos", False), ("who is this?", False)])
+def test_claims_to_be_patient_needs_more_than_a_yes(text: str, claims: bool):
+    assert claims_to_be_patient(text, "Maria") is claims
+
+
+def test_patient_misheard_as_someone_else_then_says_it_is_them_is_confirmed(world, run_call, conn):
+    """"This is she" heard as "this is sheep" (another name): the agent asks whether Maria uses this number;
+    "yep, this is me" then says the speaker is Maria (a plain "yes" would mean Maria uses it and is out)."""
+    result = run_call(ScriptedFarEnd(["yes this is sheep", "yep this is me", "yes I'll be there"]))
+    assert "use this number" in agent_lines(result)[1] or "number for" in agent_lines(result)[1]
+    assert result.outcome == "confirmed"
+    assert appointment(conn, world["appointment"]["id"])["status"] == "confirmed"
+
+
+def test_a_plain_yes_to_does_she_use_this_number_is_a_message_only(world, run_call, conn):
+    result = run_call(ScriptedFarEnd(["no, this is Carlos", "yes"]))
+    for line in agent_lines(result):
+        for detail in DETAILS:
+            assert detail not in line, line
+    assert result.outcome == "not_patient"

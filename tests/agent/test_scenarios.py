@@ -218,3 +218,12 @@ def test_non_answers_then_declined_callback_closes_without_changes(world, run_ca
 def test_reask_still_accepts_a_choice(world, run_call, conn):
     result = run_call(_offer_then(["okay", "the second one"]))
     assert result.outcome == "rescheduled"
+
+
+def test_a_question_nobody_can_answer_then_i_ll_be_there_confirms(world, run_call, conn, standin):
+    """Offered the front desk for an unknown question, the patient says "that's fine, I'll be there": that
+    confirms the appointment (it transferred the call), while a bare "yes" would still take the offer."""
+    result = run_call(ScriptedFarEnd(["yes this is maria", "does the doctor speak portuguese",
+                                      "That's fine. I'll be there."]))
+    assert result.outcome == "confirmed"
+    assert appointment(conn, world["appointment"]["id"])["status"] == "confirmed"

@@ -19,7 +19,7 @@ from sim.real_call import RealCallStack, persona_number, ready_clinic
 from tests.conftest import _admin_url, _drop, _url_for
 
 PERSONAS = ("busy", "no_answer", "rejecter", "voicemail", "keypad_opt_out", "human", "hang_up",
-            "confirmer")
+            "confirmer", "rescheduler", "not_patient", "opt_out", "interrupter", "silent_confirmer", "mumbler")
 FRONT_DESK = "+12125550199"
 
 

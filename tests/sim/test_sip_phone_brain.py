@@ -7,9 +7,11 @@ import random
 import subprocess
 import sys
 from collections.abc import Iterable
+from concurrent.futures import Executor, Future
 
 import pytest
 
+from sim.personas import get_spec
 from sim.phone_network import PhoneNetwork
 from sim.sip_phone import audio
 from sim.sip_phone.brain import (
@@ -122,7 +124,7 @@ def test_far_end_brain_plays_a_text_persona_through_a_transcriber() -> None:
     network = PhoneNetwork({"+12125550100": "keypad_confirmer"}, seed=3)
     heard = iter(["Hi, this is Sunrise Family Medicine. Am I speaking with Maria?",
                   "I'm calling about your appointment on Tuesday at 9 AM. Press 1 to confirm."])
-    brain = FarEndBrain(network.far_end_for("+12125550100"), lambda pcm: next(heard))
+    brain = FarEndBrain(network.far_end_for("+12125550100"), lambda pcm: next(heard), workers=InlineExecutor())
     brain.on_answer(0.0)
     actions = drive(brain, QUIET + SPEECH + QUIET + SPEECH + QUIET)
     assert kinds(actions) == ["Say", "Say", "Press"]
@@ -182,3 +184,79 @@ def test_cli_rejects_an_unknown_persona_naming_the_option() -> None:
                           capture_output=True, text=True, timeout=60)
     assert proc.returncode == 2
     assert "--persona-for '+12125550100=grumpy': unknown persona 'grumpy'" in proc.stderr
+
+
+class InlineExecutor(Executor):
+    """Runs each job at once, so brain tests are deterministic (the phone network uses threads)."""
+
+    def submit(self, fn, /, *args, **kwargs):  # type: ignore[no-untyped-def, override]
+        f: Future[object] = Future()
+        f.set_result(fn(*args, **kwargs))
+        return f
+
+
+def talking(persona: str, transcripts: list[str], **kw: object) -> tuple[FarEndBrain, list[bytes]]:
+    network = PhoneNetwork({"+12125550100": persona}, seed=3)
+    heard = iter(transcripts)
+    sent: list[bytes] = []
+
+    def transcribe(pcm: bytes) -> str:
+        sent.append(pcm)
+        return next(heard, "")
+
+    kw.setdefault("delivery", get_spec(persona).delivery)
+    brain = FarEndBrain(network.far_end_for("+12125550100"), transcribe, workers=InlineExecutor(),
+                        voice=lambda text: audio.tone(200.0, 0.5, 0.5), **kw)  # type: ignore[arg-type]
+    return brain, sent
+
+
+def test_a_long_utterance_is_understood_piece_by_piece_and_answered_once() -> None:
+    brain, sent = talking("confirmer", ["Good morning, this is the clinic.", "Am I speaking with Maria?"],
+                          piece_pause=0.3)
+    brain.on_answer(0.0)
+    pause = audio.silence(0.4)               # a pause between sentences: not the end of the turn
+    actions = drive(brain, QUIET + SPEECH + pause + SPEECH + QUIET)
+    assert len(sent) == 2                    # the first sentence went to the transcriber before the second
+    says = [a for _, a in actions if isinstance(a, Say)]
+    assert len(says) == 2 and says[1].pcm is not None     # hello, then one answer to the whole turn
+    assert brain.heard == ["Good morning, this is the clinic. Am I speaking with Maria?"]
+
+
+def test_a_silent_persona_says_nothing_on_pick_up() -> None:
+    brain, _ = talking("silent_confirmer", ["Hi, am I speaking with Maria?"])
+    brain.on_answer(0.0)
+    actions = drive(brain, QUIET + SPEECH + QUIET)
+    assert kinds(actions) == ["Say"] and actions[0][0] > 1.0    # only after the caller spoke
+
+
+def test_the_interrupter_speaks_while_the_agent_is_still_talking() -> None:
+    brain, _ = talking("interrupter", ["Hello, am I speaking with Maria?",
+                                       "Your appointment is on Tuesday at 9 with Doctor Patel",
+                                       "can you make it?"], barge_after=1.5)
+    brain.on_answer(0.0)
+    long_speech = audio.tone(300.0, 3.0, 0.3)
+    actions = drive(brain, QUIET + SPEECH + QUIET + long_speech + QUIET)
+    says = [(t, a) for t, a in actions if isinstance(a, Say)]
+    speech_starts, speech_ends = 3.0, 6.0      # the long utterance's place in the feed
+    assert any(speech_starts < t < speech_ends for t, _ in says), says
+
+
+def test_a_mumbler_is_quiet() -> None:
+    loud, _ = talking("confirmer", [])
+    quiet, _ = talking("mumbler", [])
+    loud.on_answer(0.0)
+    quiet.on_answer(0.0)
+    a = next(a for _, a in drive(loud, QUIET) if isinstance(a, Say))
+    b = next(a for _, a in drive(quiet, QUIET) if isinstance(a, Say))
+    assert a.pcm and b.pcm and audio.rms_dbfs(b.pcm) < audio.rms_dbfs(a.pcm) - 10
+
+
+def test_words_that_ask_nothing_get_a_moment_for_the_caller_to_go_on() -> None:
+    """"Sorry about that." and then, a few seconds late (speech made sentence by sentence on a busy machine),
+    "Is this a number for Maria?": the persona answers the question, not the half that asked nothing."""
+    brain, _ = talking("confirmer", ["Sorry about that.", "Is this a number for Maria?"])
+    brain.on_answer(0.0)
+    actions = drive(brain, QUIET + SPEECH + audio.silence(2.5) + SPEECH + QUIET)
+    answers = [a for _, a in actions if isinstance(a, Say)][1:]      # after the pick-up "hello"
+    assert len(answers) == 1
+    assert brain.heard == ["Sorry about that.", "Is this a number for Maria?"]

@@ -29,3 +29,28 @@ async def test_greetings_get_the_verdict_a_receptionist_would_give(speech_server
     person = verdicts[0]
     assert person.seconds < 3.0, "a person who said hello must not wait long for the agent"
     await parts.tts.aclose()
+
+
+async def test_a_silent_pick_up_is_a_person_greeted_before_the_line_counts_as_quiet(speech_server_url: str,
+                                                                                     tmp_path: Path) -> None:
+    """Someone who answers without a word is waiting for the caller: AMD stops listening after
+    PHONE_NO_SPEECH_SECONDS (not LiveKit's 10 s) and does not call it a machine, so the greeting comes before
+    the session's away timer (8 s) would make the agent say "I didn't hear anything" first."""
+    import wave
+
+    import numpy as np
+
+    from agent.amd_audio import PHONE_NO_SPEECH_SECONDS
+
+    path = tmp_path / "silent.wav"
+    hiss = np.random.default_rng(0).normal(0, 30, 8000 * 12).astype("<i2")     # a quiet open line, 12 s
+    with wave.open(str(path), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
+        w.writeframes(hiss.tobytes())
+    parts = local_speech_parts(Settings(speech_backend="local", local_speech_url=speech_server_url))
+    verdict = await amd_on_wav(path, stt=parts.stt, vad=silero.VAD.load(), max_seconds=12, late_beep_within=0)
+    assert not verdict.category.startswith("machine"), verdict
+    assert verdict.seconds < 8.0, f"AMD listened {verdict.seconds:.1f}s to silence (window {PHONE_NO_SPEECH_SECONDS}s)"
+    await parts.tts.aclose()
