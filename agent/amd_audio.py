@@ -28,6 +28,7 @@ import numpy as np
 from livekit import rtc
 from livekit.agents.voice import io
 from livekit.agents.voice.amd import AMD
+from livekit.agents.voice.amd.detector import DetectionOptions
 
 from agent import dialing
 from agent.tones import ToneTracker
@@ -43,7 +44,8 @@ def phone_amd(session: Any, **options: Any) -> AMD:
     greeting to finish before the voicemail starts, and giving up on hearing anything after
     `PHONE_NO_SPEECH_SECONDS` (verdict `uncertain`: the call goes on as a person's). `options`: AMD keyword
     overrides (experiments); `detection_options` given there are laid over this one."""
-    detection = {"no_speech_threshold": PHONE_NO_SPEECH_SECONDS, **options.pop("detection_options", {})}
+    detection: DetectionOptions = {"no_speech_threshold": PHONE_NO_SPEECH_SECONDS,
+                                   **options.pop("detection_options", {})}
     return AMD(session, participant_identity=dialing.PATIENT_IDENTITY, wait_until_finished=True,
                suppress_compatibility_warning=True, detection_options=detection, **options)
 
