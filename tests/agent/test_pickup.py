@@ -4,17 +4,22 @@ machine read a pick-up "Yeah, hello." as "yes, this is Jordan" and went on to th
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from livekit.agents import StopResponse, llm
 
 from agent.call_context import CallInfo
 from agent.confirmation_agent import ConfirmationAgent
+from clinic.appointments.models import Appointment, Clinic
 
 
 def _agent() -> tuple[ConfirmationAgent, list[str]]:
     call = CallInfo(attempt_id=1, attempt_number=1, mode="sip", phone="+15555550100",
-                    clinic={"name": "Maple Clinic", "timezone": "America/New_York", "callback_number": None},
-                    appointment={}, patient_full_name="Jordan Rivera")
+                    clinic=Clinic(id=1, slug="maple", name="Maple Clinic", timezone="America/New_York"),
+                    appointment=Appointment(id=1, clinic_id=1, external_id="A1", patient_id=1,
+                                            starts_at=datetime(2027, 1, 1, 15, tzinfo=UTC)),
+                    patient_full_name="Jordan Rivera")
     agent = ConfirmationAgent(call, greet=False)
     picked: list[str] = []
     agent.on_pickup = picked.append
