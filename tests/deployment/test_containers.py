@@ -427,7 +427,10 @@ def test_a_call_dispatched_by_the_worker_container_is_made_by_the_agent_containe
     message = report.phone_record.get("message_recording") if report.phone_record else None
     assert message and seconds_of(message) > 2.0, detail(report)
     heard = transcribe(stack, message).lower()
-    assert "sunrise" in heard and not any(d in heard for d in ("patel", "main street", "9:30")), heard
+    # The clinic's name ("Sunrise Family Medicine"; Whisper tiny has heard "semirite's family medicine") and
+    # nothing about the appointment.
+    assert ("sunrise" in heard or "family medicine" in heard), heard
+    assert not any(d in heard for d in ("patel", "main street", "9:30")), heard
     # A person who presses 9: the agent container greets them, reads the RFC 2833 digit and its tool writes the
     # opt-out and the DNC entry in Postgres.
     report = call("keypad_opt_out")

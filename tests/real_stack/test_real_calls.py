@@ -75,7 +75,7 @@ def test_voicemail_is_detected_on_audio_and_the_message_has_no_details(stack: Re
     message = report.phone_record.get("message_recording")
     assert message and seconds_of(message) > 2.0, "nothing was recorded after the beep"
     heard = transcribe(stack, message).lower()
-    assert "sunrise" in heard, heard            # the clinic's name ...
+    assert "sunrise" in heard or "family medicine" in heard, heard   # the clinic's name ...
     for detail in ("patel", "thursday", "friday", "monday", "tuesday", "wednesday", "main street", "9:30", "nine"):
         assert detail not in heard, f"voicemail said {detail!r}: {heard}"   # ... and no appointment detail
 
