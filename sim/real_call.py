@@ -382,6 +382,18 @@ class RealCallStack:
             conn.commit()
         return int(attempt["id"])
 
+    def wait_in_call(self, attempt_id: int, timeout: float = 120) -> bool:
+        """Wait until the attempt's call is answered (status `in_call`); False if it never was in `timeout`
+        (a fault test injects its fault mid-conversation, so it needs the moment the call is up)."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.connect() as conn:
+                row = conn.execute("SELECT status FROM call_attempts WHERE id = %s", (attempt_id,)).fetchone()
+            if row and row["status"] == "in_call":
+                return True
+            time.sleep(0.3)
+        return False
+
     def wait_for_outcome(self, attempt_id: int, timeout: float) -> dict[str, Any]:
         deadline = time.monotonic() + timeout
         while True:

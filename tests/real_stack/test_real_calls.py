@@ -117,14 +117,7 @@ def test_killing_the_agent_mid_call_loses_nothing_and_never_dials_twice(stack: R
                                       deadline=timedelta(seconds=90))
     legs_before = len(stack._legs_to(phone))
     dispatch.apply_async((attempt_id,), queue=stack.queue)
-    deadline = time.monotonic() + 120
-    while time.monotonic() < deadline:
-        with stack.connect() as conn:
-            row = conn.execute("SELECT status FROM call_attempts WHERE id = %s", (attempt_id,)).fetchone()
-        if row and row["status"] == "in_call":
-            break
-        time.sleep(0.3)
-    else:
+    if not stack.wait_in_call(attempt_id):
         pytest.fail("the call was never answered")
     time.sleep(3)                       # mid-conversation
     stack.kill_process("agent")

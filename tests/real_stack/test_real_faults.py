@@ -24,14 +24,8 @@ FIGURES: list[dict[str, Any]] = []
 
 
 def _wait_in_call(stack: RealCallStack, attempt_id: int, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        with stack.connect() as conn:
-            row = conn.execute("SELECT status FROM call_attempts WHERE id = %s", (attempt_id,)).fetchone()
-        if row and row["status"] == "in_call":
-            return
-        time.sleep(0.3)
-    pytest.fail("the call was never answered")
+    if not stack.wait_in_call(attempt_id, timeout):
+        pytest.fail("the call was never answered")
 
 
 @pytest.mark.parametrize("process", ["sip", "server"])
