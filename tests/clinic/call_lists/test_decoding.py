@@ -7,7 +7,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from clinic.call_lists.decoding import decode, iter_records, sniff_delimiter
@@ -117,7 +117,12 @@ def test_any_spreadsheet_export_round_trips(rows: list[list[str]], delimiter: st
                         quoting=csv.QUOTE_MINIMAL if newline == "\r\n" else csv.QUOTE_ALL)
     writer.writerow(["h1", "h2", "h3"])
     writer.writerows(rows)
-    got = records(out.getvalue().encode(encoding))
+    data = out.getvalue().encode(encoding)
+    # A Windows-1252 file whose bytes are also valid UTF-8 ("Â" + no-break space is C2 A0, UTF-8 for a no-break
+    # space) is read as UTF-8: the bytes are identical, so no decoder can tell, and real exports almost never
+    # form such sequences (test_ambiguous_windows_1252_bytes_read_as_utf8 pins the choice).
+    assume(encoding != "cp1252" or not _valid_utf8(data) or data.isascii())
+    got = records(data)
     expected = [r for r in rows if any(c.strip() for c in r)]
     assert [fields for _, fields in got[1:]] == expected
     line = 2
@@ -127,3 +132,17 @@ def test_any_spreadsheet_export_round_trips(rows: list[list[str]], delimiter: st
             starts.append(line)
         line += 1 + sum(c.count("\n") + c.count("\r") - c.count("\r\n") for c in r)
     assert [n for n, _ in got[1:]] == starts
+
+
+def _valid_utf8(data: bytes) -> bool:
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def test_ambiguous_windows_1252_bytes_read_as_utf8() -> None:
+    """Bytes valid as both encodings are read as UTF-8, the encoding of nearly every export today."""
+    data = "id,name\n1,Ã©lise\n".encode("cp1252")  # C3 A9 is also UTF-8 for "é"
+    assert [fields for _, fields in records(data)[1:]] == [["1", "élise"]]
