@@ -25,7 +25,7 @@ SAVE_BODIES = (
     "updating that for you now.",
     "I'm noting that down.",
     "saving that now.",
-    "making that change.",
+    "making a note of that.",   # said before a confirm too: nothing that sounds like changing the booking
     "let me get that recorded.",
 )
 STILL_WORKING = (

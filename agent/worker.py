@@ -33,6 +33,9 @@ def _server() -> AgentServer:
     if s.agent_max_jobs is not None:
         max_jobs = s.agent_max_jobs
         options["load_fnc"] = lambda srv: min(1.0, len(srv.active_jobs) / max_jobs)
+        # Full only at max_jobs: with LiveKit's 0.7 threshold, AGENT_MAX_JOBS=2 refused a job while one call's
+        # process was still closing, and the server drops a job no worker takes (the reaper then ends it `lost`).
+        options["load_threshold"] = 1.0
     if s.agent_idle_processes is not None:
         options["num_idle_processes"] = s.agent_idle_processes
     if s.agent_http_port is not None:

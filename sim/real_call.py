@@ -108,7 +108,8 @@ class RealCallStack:
     talking: bool = True               # persons hear (Whisper) and speak (Piper) through the speech server
     name: str = field(default_factory=lambda: f"real-{secrets.token_hex(3)}")
     redis_url: str = field(default_factory=lambda: get_settings().redis_url)
-    agent_max_jobs: int = 2
+    # Room for the previous call's job process, which closes ~2 s after its outcome is written.
+    agent_max_jobs: int = 3
     with_token_server: bool = False    # on the port LiveKit's webhooks go to (livekit.yaml), when it is free
     # The browser test call needs neither the phone network nor the dialer: the tester joins the room from
     # the page and LiveKit dispatches the agent (the token's RoomConfiguration).
@@ -420,6 +421,22 @@ class RealCallStack:
                           sip_call_id=row.get("sip_call_id"),
                           recording=(record or {}).get("recording"), transcript=transcript,
                           error=row.get("error"), phone_record=record, seconds=seconds)
+
+    def story(self, attempt_id: int, limit: int = 40) -> str:
+        """What the stack's own logs (agent, Celery, LiveKit) say about one attempt's room: the message a failed
+        check carries, so a call that never got an outcome says where it stopped (dispatch dropped by LiveKit,
+        job never started, dial hung) without the logs of a CI machine that is gone."""
+        room = f"call-{attempt_id}"
+        lines: list[str] = []
+        for path in sorted(self.workdir.glob("*.log")):
+            for line in path.read_text(errors="replace").splitlines():
+                if (room in line or f'"attempt_id": {attempt_id}' in line) and '"DEBUG"' not in line:
+                    lines.append(f"{path.stem}: {line[:300]}")
+        livekit_log = livekit_stack.RUN / "server.log"
+        if livekit_log.exists():
+            lines += [f"livekit: {ln[:300]}" for ln in livekit_log.read_text(errors="replace").splitlines()
+                      if room in ln and ("worker" in ln or "job" in ln)]
+        return "\n".join(lines[-limit:]) or f"no log line mentions {room}"
 
     def _legs_to(self, phone: str) -> list[dict[str, Any]]:
         return [r for r in self.phone.records() if r.get("number") == phone and r.get("direction") == "inbound"]

@@ -81,7 +81,7 @@ def stack(real_db: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Re
     a spoken conversation on a busy machine (persons stay up to 4 minutes on the line)."""
     workdir = Path(tmp_path_factory.mktemp("spoken"))
     with RealCallStack(database_url=real_db, workdir=workdir, personas={persona_number(p): p for p in SPOKEN},
-                       front_desk=(FRONT_DESK,), phone_port=None, agent_max_jobs=CONCURRENT + 1,
+                       front_desk=(FRONT_DESK,), phone_port=None, agent_max_jobs=CONCURRENT + 2,
                        phone_options=("--answer-after", "0.5", "--max-call", "240")) as s:
         yield s
 

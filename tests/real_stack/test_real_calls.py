@@ -7,6 +7,7 @@ carrier trunk for the circuit breaker, a refused TransferSIPParticipant) — tes
 
 from __future__ import annotations
 
+import re
 import time
 import wave
 from datetime import timedelta
@@ -38,7 +39,8 @@ def seconds_of(wav: str | Path) -> float:
 
 def call(stack: RealCallStack, clinic: dict[str, Any], persona: str) -> CallReport:
     report = stack.place_call(clinic, persona, timeout=300)
-    assert report.outcome is not None, f"{persona}: no outcome; attempt {report.attempt_id} is {report.status}"
+    assert report.outcome is not None, \
+        f"{persona}: no outcome; attempt {report.attempt_id} is {report.status}\n{stack.story(report.attempt_id)}"
     return report
 
 
@@ -76,8 +78,11 @@ def test_voicemail_is_detected_on_audio_and_the_message_has_no_details(stack: Re
     assert message and seconds_of(message) > 2.0, "nothing was recorded after the beep"
     heard = transcribe(stack, message).lower()
     assert "sunrise" in heard or "family medicine" in heard, heard   # the clinic's name ...
-    for detail in ("patel", "thursday", "friday", "monday", "tuesday", "wednesday", "main street", "9:30", "nine"):
-        assert detail not in heard, f"voicemail said {detail!r}: {heard}"   # ... and no appointment detail
+    # ... and no appointment detail. Whole words: the callback number is spoken digit by digit, and Whisper tiny
+    # may hear one of its fives as "nine"; the appointment's time is "nine thirty".
+    for detail in ("patel", "thursday", "friday", "monday", "tuesday", "wednesday", "main street", "9:30",
+                   "nine thirty", "half past nine"):
+        assert not re.search(rf"\b{re.escape(detail)}\b", heard), f"voicemail said {detail!r}: {heard}"
 
 
 # Keypad 1 over SIP is not checked here: the scripted persona presses it a fixed number of sentences after its
@@ -93,8 +98,18 @@ def test_keypad_9_opts_out_and_the_number_goes_on_the_dnc_list(stack: RealCallSt
     assert dnc is not None
 
 
+# LiveKit SIP v1.8.0 sometimes ends its REFER transaction ("transaction failed to complete (0 intermediate
+# responses)") while the phone's 202 and NOTIFYs are arriving: the transfer happens, TransferSIPParticipant
+# still raises, and the agent honestly records `failed`. Seen once in ~10 runs under CI load. Only that race
+# reruns the test, once; any other failure fails it.
+REFER_RACE = "LiveKit SIP REFER race"
+
+
+@pytest.mark.flaky(reruns=1, only_rerun=[REFER_RACE])
 def test_asking_for_a_person_transfers_to_the_front_desk(stack: RealCallStack, clinic: dict[str, Any]) -> None:
     report = call(stack, clinic, "human")
+    if report.outcome == "failed" and "transaction failed to complete" in (report.error or ""):
+        pytest.fail(f"{REFER_RACE}: {report.error}")
     assert report.outcome == "transferred", report.as_json()
     desk = stack.phone.wait_for_record(lambda r: r.get("number") == clinic["transfer_number"], timeout=60)
     assert desk.get("answered_at"), desk     # the REFER landed at the front desk, which answered
