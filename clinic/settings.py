@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     dialer_call_mode: str = "sip"              # mode written on new attempts: sip | sim
     dialer_pacing_prefix: str = "clinic-dialer:pace:"
     dialer_dispatch_max_retries: int = 5
+    # How long after CreateDispatch the dialer asks LiveKit whether a worker took the job. LiveKit drops a job
+    # that no worker has capacity for (no retry, no error to the caller); without this check the attempt sat
+    # `dispatched` until the reaper (2 min). 0 turns the check off.
+    dialer_dispatch_check_seconds: float = Field(default=20.0, ge=0)
     # Clinic slugs every beat pass (planner, reaper, batches) is limited to; empty = every clinic. A simulated
     # run sets it to its own clinic, so `sim run --clinic B` never plans, reaps or batches clinic A.
     dialer_clinics: list[str] = Field(default_factory=list)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import atexit
+import contextlib
 import hashlib
 import json
 import os
@@ -96,6 +97,14 @@ class LiveKitSession:
         loop, lk = self._get()
         return loop.run_until_complete(create_dispatch(lk, room, metadata, check_existing=check_existing))
 
+    def dispatch_jobs(self, room: str, dispatch_id: str) -> int | None:
+        loop, lk = self._get()
+        return loop.run_until_complete(dispatch_jobs(lk, room, dispatch_id))
+
+    def delete_dispatch(self, room: str, dispatch_id: str) -> None:
+        loop, lk = self._get()
+        loop.run_until_complete(lk.agent_dispatch.delete_dispatch(dispatch_id, room))
+
     def close(self) -> None:
         if self._owner is not None and self._owner[0] != os.getpid():
             self._loop, self._lk, self._owner = None, None, None  # a fork's copy: the parent owns it
@@ -126,6 +135,57 @@ async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check
         return d.id
     except (TimeoutError, ServerError, aiohttp.ClientError, ConnectionError) as exc:
         raise classify(exc)(f"{type(exc).__name__}: {exc}") from exc
+
+
+async def dispatch_jobs(lk: api.LiveKitAPI, room: str, dispatch_id: str) -> int | None:
+    """How many jobs LiveKit started for our dispatch (a worker accepted it); None when the room or the dispatch
+    is gone (the call already ran and ended)."""
+    try:
+        if not (await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))).rooms:
+            return None   # ListDispatch on a missing room answers 503 on the real server (see create_dispatch)
+        for d in await lk.agent_dispatch.list_dispatch(room):
+            if d.id == dispatch_id:
+                return len(d.state.jobs)
+        return None
+    except (TimeoutError, ServerError, aiohttp.ClientError, ConnectionError) as exc:
+        raise classify(exc)(f"{type(exc).__name__}: {exc}") from exc
+
+
+DROPPED_ERROR = ("no agent worker took the call: LiveKit drops a job that no worker has capacity for (workers all"
+                 " busy, draining or down); add agent workers or raise AGENT_MAX_JOBS")
+
+
+def check_dispatch(attempt_id: int, dispatch_id: str) -> str:
+    """Some seconds after CreateDispatch: did a worker take the job? Returns moving | taken | unknown | dropped.
+
+    The open-source server offers a dispatch's job to the workers once; when none accepts, the job is dropped
+    and the attempt would wait `dispatched` for the reaper. A dispatch with no job by now was dropped: it is
+    deleted and the attempt ends `lost` (the retry policy calls again later). Never a second dial: the attempt
+    has not been dialed (an agent marks it `dialing` first), and a job that started anyway would find it ended."""
+    with connection() as conn:
+        row = conn.execute("SELECT status, outcome, room_name, dispatch_id FROM call_attempts WHERE id = %s",
+                           (attempt_id,)).fetchone()
+    if row is None or row["outcome"] is not None or row["status"] != "dispatched" or row["dispatch_id"] != dispatch_id:
+        return "moving"
+    room = row["room_name"] or f"call-{attempt_id}"
+    try:
+        jobs = _session.dispatch_jobs(room, dispatch_id)
+    except (TransientDispatchError, PermanentDispatchError) as exc:
+        log.warning("dispatch check failed; the reaper has the attempt", attempt_id=attempt_id, error=str(exc)[:200])
+        return "unknown"
+    if jobs is None:
+        return "unknown"   # room or dispatch gone while still `dispatched`: not ours to guess; the reaper's
+    if jobs:
+        return "taken"
+    with contextlib.suppress(Exception):  # best effort: the server does not offer it again anyway
+        _session.delete_dispatch(room, dispatch_id)
+    with connection() as conn:
+        ended = finish_attempt(conn, attempt_id, "lost", now=get_clock().now(), fields={"error": DROPPED_ERROR})
+        conn.commit()
+    if ended.outcome != "lost" or ended.error != DROPPED_ERROR:
+        return "moving"   # the call ended on its own meanwhile: first writer wins
+    log.warning("dispatch dropped: no agent worker took the job", attempt_id=attempt_id, dispatch_id=dispatch_id)
+    return "dropped"
 
 
 _LOAD = """

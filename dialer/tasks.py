@@ -11,7 +11,7 @@ from clinic.db import connection
 from clinic.settings import get_settings
 from dialer import batches, planner, reaper
 from dialer.celery_app import app
-from dialer.dispatch import TransientDispatchError, backoff_seconds, fail_attempt, run_dispatch
+from dialer.dispatch import TransientDispatchError, backoff_seconds, check_dispatch, fail_attempt, run_dispatch
 from dialer.pacing import TrunkPacer
 
 _pacer: TrunkPacer | None = None
@@ -66,7 +66,17 @@ def dispatch(self: Any, attempt_id: int) -> str:
             return "failed"
         raise self.retry(countdown=backoff_seconds(self.request.retries), exc=exc,
                          max_retries=get_settings().dialer_dispatch_max_retries + 1) from exc
+    wait = get_settings().dialer_dispatch_check_seconds
+    if outcome.status == "dispatched" and outcome.dispatch_id and wait > 0:
+        dispatch_taken.apply_async((attempt_id, outcome.dispatch_id), countdown=wait,
+                                   queue=get_settings().dialer_queue)
     if outcome.status == "deferred":
         # The trunk is booked further ahead than a worker should sleep: come back later (not a retry).
         dispatch.apply_async((attempt_id,), countdown=outcome.defer_seconds, queue=get_settings().dialer_queue)
     return outcome.status
+
+
+@app.task(name="dialer.tasks.dispatch_taken")
+def dispatch_taken(attempt_id: int, dispatch_id: str) -> str:
+    """Did an agent worker take the dispatched job? A dropped one ends `lost` now, not at the reaper's pass."""
+    return check_dispatch(attempt_id, dispatch_id)

@@ -30,6 +30,7 @@ from aiohttp import web
 from google.protobuf import json_format
 from google.protobuf.message import DecodeError, Message
 from livekit.api.access_token import Claims, TokenVerifier
+from livekit.protocol import agent as pb_agent
 from livekit.protocol import agent_dispatch as pb_dispatch
 from livekit.protocol import models as pb_models
 from livekit.protocol import room as pb_room
@@ -335,6 +336,10 @@ class Standin:
             state=pb_dispatch.AgentDispatchState(created_at=time.time_ns()))
         self.dispatches[dispatch.id] = dispatch
         if self.dispatch_hook is not None:
+            # A worker took it: the real server lists the job on the dispatch. With no hook (no worker) the job is
+            # dropped, as the real server drops a job no worker has capacity for, and the dispatch lists none.
+            dispatch.state.jobs.append(pb_agent.Job(id=_sid("AJ"), dispatch_id=dispatch.id, agent_name=req.agent_name,
+                                                    metadata=req.metadata))
             task = asyncio.create_task(self._run_hook(dispatch), name=f"dispatch-{dispatch.id}")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)

@@ -27,6 +27,10 @@ JITTER_SECONDS = 0.05
 
 @pytest.mark.slow
 def test_two_planners_four_workers_exactly_once(db_url, conn, make_clinic, standin, celery_workers) -> None:
+    async def agent_takes(_dispatch) -> None:   # an agent worker takes every job (none would: dropped, lost)
+        return None
+
+    standin.standin.dispatch_hook = agent_takes
     now = datetime.now(UTC)
     tz = _midday_zone()
     clinic_ids = [make_clinic(calling_hours="00:00-23:59", timezone="UTC", state=None, closed_weekdays=[],

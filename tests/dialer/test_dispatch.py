@@ -139,3 +139,63 @@ def test_a_number_put_on_dnc_after_planning_is_never_dialed(conn, clinic, standi
     appt = conn.execute("SELECT status, next_attempt_at FROM appointments WHERE id = %s",
                         (row["appointment_id"],)).fetchone()
     assert appt == {"status": "staff_followup", "next_attempt_at": None}
+
+
+def _dispatched(conn, clinic) -> tuple[int, str]:
+    from dialer.dispatch import run_dispatch
+    from dialer.tasks import _get_pacer
+
+    [aid] = _plan(conn, clinic, 1)
+    set_clock(FixedClock(NOW))
+    try:
+        out = run_dispatch(aid, _get_pacer())
+    finally:
+        set_clock(None)
+    assert out.status == "dispatched" and out.dispatch_id
+    return aid, out.dispatch_id
+
+
+def test_a_job_no_worker_took_ends_lost_at_the_check_not_at_the_reaper(conn, clinic, standin) -> None:
+    """LiveKit drops a job no worker has capacity for: the check finds the dispatch without a job, deletes it,
+    and ends the attempt `lost` with the reason, and the retry policy books the next call."""
+    from dialer.dispatch import DROPPED_ERROR, check_dispatch
+
+    aid, dispatch_id = _dispatched(conn, clinic)   # the stand-in has no worker (no dispatch hook)
+    assert check_dispatch(aid, dispatch_id) == "dropped"
+    row = _attempt(conn, aid)
+    assert (row["status"], row["outcome"], row["error"]) == ("ended", "lost", DROPPED_ERROR)
+    assert [c.request.dispatch_id for c in standin.calls_to("DeleteDispatch")] == [dispatch_id]
+    appt = conn.execute("SELECT status, next_attempt_at FROM appointments WHERE id = %s",
+                        (row["appointment_id"],)).fetchone()
+    assert appt["status"] == "pending" and appt["next_attempt_at"] is not None
+    assert check_dispatch(aid, dispatch_id) == "moving"      # a second check changes nothing
+
+
+def test_a_job_a_worker_took_is_left_alone(conn, clinic, standin) -> None:
+    from clinic.outcomes import mark_attempt
+    from dialer.dispatch import check_dispatch
+
+    async def worker_takes(_dispatch) -> None:
+        return None
+
+    standin.standin.dispatch_hook = worker_takes
+    aid, dispatch_id = _dispatched(conn, clinic)
+    assert check_dispatch(aid, dispatch_id) == "taken"      # starting slowly: not ours to end
+    assert _attempt(conn, aid)["outcome"] is None
+    mark_attempt(conn, aid, "dialing", now=NOW)
+    conn.commit()
+    assert check_dispatch(aid, dispatch_id) == "moving"
+    assert standin.calls_to("DeleteDispatch") == []
+
+
+def test_the_worker_checks_each_dispatch_after_the_setting_delay(conn, clinic, standin, celery_workers,
+                                                                 monkeypatch) -> None:
+    from dialer.dispatch import DROPPED_ERROR
+    from dialer.tasks import enqueue_dispatch
+
+    monkeypatch.setenv("DIALER_DISPATCH_CHECK_SECONDS", "1")
+    [aid] = _plan(conn, clinic, 1)
+    celery_workers(1)
+    enqueue_dispatch(aid)
+    wait_until(lambda: _attempt(conn, aid)["outcome"] == "lost", 30, "the dropped job's check")
+    assert _attempt(conn, aid)["error"] == DROPPED_ERROR

@@ -152,6 +152,26 @@ def test_killing_the_agent_mid_call_loses_nothing_and_never_dials_twice(stack: R
     assert len(legs) == 1, f"dialed {len(legs)} times"
 
 
+def test_a_job_no_agent_worker_takes_ends_lost_at_the_dispatch_check(stack: RealCallStack,
+                                                                    clinic: dict[str, Any]) -> None:
+    """With no agent worker up, the real server accepts CreateDispatch and drops its job without a word. The
+    dialer's check (DIALER_DISPATCH_CHECK_SECONDS, 20 s) finds the dispatch without a job and ends the attempt
+    `lost` saying why, instead of leaving it `dispatched` for the reaper; nothing is dialed."""
+    from dialer.dispatch import DROPPED_ERROR
+
+    registered = stack.registrations()
+    stack.kill_process("agent")
+    try:
+        time.sleep(2)   # the server sees the worker's connection close
+        report = stack.place_call(clinic, "confirmer", timeout=90)
+    finally:
+        stack.start_process("agent")
+        stack.wait_for_registrations(registered + 1)
+    assert (report.outcome, report.error) == ("lost", DROPPED_ERROR), report.as_json()
+    assert report.phone_record is None, "dialed without an agent"
+    assert report.appointment_status == "pending"    # the retry policy calls again later
+
+
 def test_phone_test_call_from_the_api_dials_the_allow_listed_number(stack: RealCallStack,
                                                                      clinic: dict[str, Any]) -> None:
     """`POST /api/test-calls/phone` (the page's "call my phone") dials for real through the clinic's trunk."""
