@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import psycopg
 import redis
 
 from clinic.clock import get_clock
@@ -60,9 +61,13 @@ def dispatch(self: Any, attempt_id: int) -> str:
     redelivered = bool(self.request.retries) or bool((self.request.delivery_info or {}).get("redelivered"))
     try:
         outcome = run_dispatch(attempt_id, _get_pacer(), redelivered=redelivered)
-    except TransientDispatchError as exc:
+    except (TransientDispatchError, psycopg.OperationalError) as exc:
+        # Postgres restarting is as passing as a LiveKit 503: retry (a retry first asks LiveKit whether the room
+        # already has our dispatch, so a dispatch created just before the database went away is not sent twice).
+        # Left to fail, the attempt waited `planned` for the reaper (10 min) and was redialed later still.
         if self.request.retries >= get_settings().dialer_dispatch_max_retries:
-            fail_attempt(attempt_id, f"LiveKit unavailable after {self.request.retries} retries: {exc}")
+            what = "Postgres" if isinstance(exc, psycopg.OperationalError) else "LiveKit"
+            fail_attempt(attempt_id, f"{what} unavailable after {self.request.retries} retries: {exc}"[:500])
             return "failed"
         raise self.retry(countdown=backoff_seconds(self.request.retries), exc=exc,
                          max_retries=get_settings().dialer_dispatch_max_retries + 1) from exc

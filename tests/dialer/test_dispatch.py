@@ -199,3 +199,25 @@ def test_the_worker_checks_each_dispatch_after_the_setting_delay(conn, clinic, s
     enqueue_dispatch(aid)
     wait_until(lambda: _attempt(conn, aid)["outcome"] == "lost", 30, "the dropped job's check")
     assert _attempt(conn, aid)["error"] == DROPPED_ERROR
+
+
+def test_postgres_going_away_mid_dispatch_is_retried_like_a_livekit_outage(monkeypatch) -> None:
+    """A Postgres restart during a dispatch is retried (the retry asks LiveKit for an existing dispatch first);
+    it used to fail the task and leave the attempt `planned` for the reaper."""
+    import psycopg
+
+    from dialer import tasks
+    from dialer.dispatch import Outcome
+
+    seen: list[bool] = []
+
+    def flaky(attempt_id: int, pacer: object, *, redelivered: bool = False) -> Outcome:
+        seen.append(redelivered)
+        if len(seen) == 1:
+            raise psycopg.OperationalError("connection failed: server closed the connection unexpectedly")
+        return Outcome("skipped")
+
+    monkeypatch.setattr(tasks, "run_dispatch", flaky)
+    monkeypatch.setattr(tasks, "_get_pacer", lambda: None)
+    assert tasks.dispatch.apply((42,)).get() == "skipped"
+    assert seen == [False, True]    # the retry looked for the dispatch it may already have created
