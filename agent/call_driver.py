@@ -97,6 +97,10 @@ class Transport(Protocol):
         """End the phone call (LiveKit sends the BYE when the room goes)."""
         ...
 
+    async def far_end_left(self, timeout: float) -> bool:
+        """Wait up to `timeout` s for the far end to end the call; True if it did (or already had)."""
+        ...
+
     async def close(self, session: AgentSession[Any]) -> None:
         """Release the transport (end the job, close the session)."""
         ...
@@ -152,7 +156,15 @@ async def run_call(attempt_id: int, transport: Transport) -> CallResult | None:
                 try:
                     await dialing.transfer(transport.lkapi, transport.room_name, call.clinic.transfer_number)
                 except api.ServerError as exc:   # TwirpError included: the REFER was refused or failed
-                    state.transfer_error = str(exc)[:200]
+                    # No SIP answer to the REFER (LiveKit SIP can end its transaction while the 202 is arriving):
+                    # the far end ending the original leg, as it does once the new call is up, settles it.
+                    if dialing.transfer_result_unknown(exc) and \
+                            await transport.far_end_left(dialing.TRANSFER_SETTLE_SECONDS):
+                        log.warning("transfer reported failed without a SIP answer, but the far end left as a"
+                                    " completed transfer does: counted transferred",
+                                    extra={"attempt_id": call.attempt_id, "error": exc.code})
+                    else:
+                        state.transfer_error = str(exc)[:200]
         if transport.mode != "web":
             await transport.hang_up()
         extra = {"error": f"transfer failed: {state.transfer_error}"} if state.transfer_error else None

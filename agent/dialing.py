@@ -72,6 +72,18 @@ async def dial(lkapi: api.LiveKitAPI, call: CallInfo, room_name: str) -> DialRes
     return DialResult(answered=True, sip_call_id=getattr(info, "sip_call_id", None) or None)
 
 
+# How long a transfer whose result LiveKit lost may take to show itself: the far end leaves once the new call is
+# answered (a front desk picks up within a few rings).
+TRANSFER_SETTLE_SECONDS = 20.0
+
+
+def transfer_result_unknown(exc: api.ServerError) -> bool:
+    """A failed TransferSIPParticipant whose REFER got no SIP answer we know of (the transaction ended or timed
+    out), as opposed to one the far end refused with a SIP status (4xx-6xx), which certainly did not transfer."""
+    refused = isinstance(exc, api.SipCallError) and exc.sip_status_code is not None
+    return not refused and exc.code in ("canceled", "deadline_exceeded")
+
+
 async def transfer(lkapi: api.LiveKitAPI, room_name: str, to_e164: str) -> None:
     """Cold transfer via SIP REFER to the clinic's front desk."""
     await lkapi.sip.transfer_sip_participant(api.TransferSIPParticipantRequest(

@@ -147,6 +147,11 @@ class RoomTransport:
         with contextlib.suppress(api.TwirpError):
             await self.ctx.delete_room(room_name=self.room_name or None)
 
+    async def far_end_left(self, timeout: float) -> bool:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._hung_up.wait(), timeout)
+        return self._hung_up.is_set()
+
     async def close(self, session: AgentSession[Any]) -> None:
         with contextlib.suppress(Exception):
             await session.aclose()

@@ -120,6 +120,9 @@ class TextTransport:
     async def hang_up(self) -> None:
         await call_flow.hang_up(self.lkapi, self.room_name)
 
+    async def far_end_left(self, timeout: float) -> bool:
+        return False   # typed turns: nobody hangs up after a transfer
+
     async def close(self, session: AgentSession[Any]) -> None:
         await session.aclose()
 

@@ -70,6 +70,14 @@ class PhoneNetworkUA(SipEndpoint):
         prm.newCall = new
         self.legs.append(new)
 
+    def on_answered(self, leg: Leg) -> None:
+        """The transfer target answered: end the transferred leg, as a carrier that carries out a REFER does once
+        the new call is up (LiveKit SIP waits a second for this BYE before hanging up itself)."""
+        origin = (leg.record.transferred_from or {}).get("call_id") if leg.record.direction == "outbound" else None
+        for other in self.legs if origin else ():
+            if other is not leg and other.record.call_id == origin and other.record.direction == "inbound":
+                other.after(0.0, other.hang_up_now)
+
     def run(self, until: Callable[[], bool], step_ms: int = 5) -> None:
         def check() -> bool:
             self._note_transfer_call_ids()

@@ -215,6 +215,7 @@ class Leg(pj.Call):
             self.record.answered_at = _iso(time.time())
             if self.brain is not None:
                 self.brain.on_answer(time.monotonic())
+            self.endpoint.on_answered(self)
         elif info.state == pj.PJSIP_INV_STATE_DISCONNECTED:
             self.disconnected = True
             if self.record.direction == "outbound" or self.record.sip_status is None:
@@ -459,6 +460,9 @@ class SipEndpoint:
 
     def on_transfer_request(self, leg: Leg, prm: pj.OnCallTransferRequestParam) -> None:
         prm.statusCode = 603
+
+    def on_answered(self, leg: Leg) -> None:
+        return None
 
     # -- plumbing ------------------------------------------------------------------------------------------
     def leg_dir(self, record: CallRecord) -> Path:

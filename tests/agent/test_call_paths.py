@@ -43,6 +43,15 @@ def test_failed_transfer_is_recorded(world, run_call, standin, conn):
     assert "transfer failed" in attempt(conn, world["attempt"]["id"])["error"]
 
 
+def test_transfer_without_a_sip_answer_stays_failed_when_the_far_end_stays(world, run_call, standin, conn):
+    """No SIP answer to the REFER and the far end still on the line (typed turns never hang up): not counted as
+    transferred. Over SIP, the far end leaving settles it the other way (tests/real_stack/test_real_calls.py)."""
+    standin.fail_next("SIP", "TransferSIPParticipant", code="canceled")
+    result = run_call(ScriptedFarEnd(["yes", "let me speak to the front desk"]))
+    assert result.outcome == "failed"
+    assert "transfer failed" in attempt(conn, world["attempt"]["id"])["error"]
+
+
 @pytest.mark.parametrize(("digit", "outcome"), [("1", "confirmed"), ("3", None), ("9", "opted_out"),
                                                  ("0", "transferred")])
 def test_dtmf_keys(world, run_call, conn, digit, outcome):

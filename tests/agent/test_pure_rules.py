@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
+from livekit import api
 
 from agent import speech
-from agent.dialing import outcome_for_sip_status
+from agent.dialing import outcome_for_sip_status, transfer_result_unknown
 from agent.fillers import PhrasePicker
 from agent.scripted_llm import classify_greeting
 from agent.voicemail import estimated_seconds, leave_voicemail_text
@@ -128,3 +129,17 @@ def test_voicemail_is_short_and_detail_free():
     ("Press 1 for English", "machine-ivr")])
 def test_amd_greeting_rules(greeting, category):
     assert classify_greeting(greeting) == category
+
+
+@pytest.mark.parametrize(("error", "unknown"), [
+    # LiveKit SIP ended its REFER transaction with no answer seen (the race seen under load): settled by the far end
+    (api.SipCallError("canceled", "transaction failed to complete (0 intermediate responses)", status=499), True),
+    (api.ServerError("deadline_exceeded", "sip request timeout", status=504), True),
+    # the far end answered the REFER with a refusal: certainly not transferred
+    (api.SipCallError("permission_denied", "call transfer failed", status=403,
+                      metadata={"sip_status_code": "603", "sip_status": "Decline"}), False),
+    (api.ServerError("failed_precondition", "can't transfer hung up call", status=412), False),
+    (api.ServerError("not_found", "participant not found", status=404), False),
+])
+def test_a_transfer_error_is_unknown_only_without_a_sip_answer(error: api.ServerError, unknown: bool) -> None:
+    assert transfer_result_unknown(error) is unknown
