@@ -165,7 +165,9 @@ def check_dispatch(attempt_id: int, dispatch_id: str) -> str:
     with connection() as conn:
         row = conn.execute("SELECT status, outcome, room_name, dispatch_id FROM call_attempts WHERE id = %s",
                            (attempt_id,)).fetchone()
-    if row is None or row["outcome"] is not None or row["status"] != "dispatched" or row["dispatch_id"] != dispatch_id:
+    # dispatch_id may be unset: LiveKit's room_started webhook can mark the attempt `dispatched` before the task does.
+    if row is None or row["outcome"] is not None or row["status"] != "dispatched" \
+            or row["dispatch_id"] not in (None, dispatch_id):
         return "moving"
     room = row["room_name"] or f"call-{attempt_id}"
     try:

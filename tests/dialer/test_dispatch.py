@@ -221,3 +221,14 @@ def test_postgres_going_away_mid_dispatch_is_retried_like_a_livekit_outage(monke
     monkeypatch.setattr(tasks, "_get_pacer", lambda: None)
     assert tasks.dispatch.apply((42,)).get() == "skipped"
     assert seen == [False, True]    # the retry looked for the dispatch it may already have created
+
+
+def test_the_check_works_when_the_room_started_webhook_marked_the_attempt_first(conn, clinic, standin) -> None:
+    """LiveKit's room_started webhook may mark the attempt `dispatched` before the dispatch task does, so the task's
+    own mark (with the dispatch id) finds nothing to move and the id stays unset: the check still runs."""
+    from dialer.dispatch import check_dispatch
+
+    aid, dispatch_id = _dispatched(conn, clinic)
+    conn.execute("UPDATE call_attempts SET dispatch_id = NULL WHERE id = %s", (aid,))
+    conn.commit()
+    assert check_dispatch(aid, dispatch_id) == "dropped"
