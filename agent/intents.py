@@ -41,6 +41,7 @@ from agent.intent_rules import (
     NEGATIVE_HEDGE,
     OPT_OUT,
     POSITIVE_IDIOMS,
+    REPEAT,
     WRONG,
     Context,
     Intent,
@@ -49,6 +50,7 @@ from agent.intent_rules import (
     _choice,
     dtmf_intent,
     negated,
+    negated_change,
     normalize,
     rule_classify,
 )
@@ -208,6 +210,11 @@ TRUSTED_RULES: frozenset[str] = frozenset({"cancel", "human", "not_patient", "co
                                            "callback_later", "reschedule"})
 
 
+ALWAYS_TRUSTED: frozenset[str] = frozenset({"opt_out", "wrong_number", "not_patient"})
+RULE_VETO = 0.05
+TRUST_REPEAT = True
+
+
 def classify(text: str, context: Context = "appointment", first_name: str = "") -> Intent:
     """Label one patient utterance (pure; ~10-30 ms for the embedding on a busy 2-core box, cached per text)."""
     from agent.intent_model import shipped_head
@@ -224,7 +231,9 @@ def classify(text: str, context: Context = "appointment", first_name: str = "") 
     rules = rule_classify(text, context)
     if not core:     # fillers only: "mm-hmm" is a yes, "um" is nothing
         return _guard(replace(rules, text=raw), t, core, context, first_name)
-    if rules.intent in TRUSTED_RULES:
+    if (rules.intent in TRUSTED_RULES and (rules.intent in ALWAYS_TRUSTED or RULE_VETO <= 0)) or (
+            rules.intent == "confirm" and context != "identity" and negated_change(core)) or (
+            TRUST_REPEAT and rules.intent == "unclear" and _any(REPEAT, core)):
         it = replace(rules, text=raw)
     else:
         probs = shipped_head().probabilities(t, context)
@@ -232,7 +241,11 @@ def classify(text: str, context: Context = "appointment", first_name: str = "") 
         scores: dict[str, float] = {label: probs[label] for label in LABELS}
         scores[deny_label] += probs["deny"]
         best = cast(Label, max(scores, key=scores.__getitem__))  # scores' keys are LABELS
-        it = Intent(raw, best, negative=best == deny_label and probs["deny"] >= probs[deny_label], choice=_choice(t))
+        if rules.intent in TRUSTED_RULES and scores[rules.intent] >= RULE_VETO:
+            it = replace(rules, text=raw)
+        else:
+            it = Intent(raw, best, negative=best == deny_label and probs["deny"] >= probs[deny_label],
+                        choice=_choice(t))
     return _guard(it, t, core, context, first_name)
 
 
