@@ -351,6 +351,45 @@ FAMILIES_2: dict[tuple[str, str, str], list[str]] = {
     ("slot_choice", "unclear", "unclear-long"): [
         "hmm let me check", "what were the times again", "sorry can you repeat them", "I'm not sure which",
         "hold on let me look", "what were they"],
+    # ---- more, where CV on the batch above was weakest (cancel, unclear, question) ----------------------------
+    ("appointment", "cancel", "no-longer"): [
+        "I don't need to come in anymore", "I won't be coming, please cancel", "the appointment can be cancelled",
+        "I've decided not to go ahead with it", "I'm going to give it a miss, cancel it", "count me out, cancel it",
+        "I've sorted it out myself so cancel please", "I'm dropping the appointment", "we can cancel that",
+        "I'd like to call the whole thing off", "I'm not going ahead with the visit", "forget the appointment"],
+    ("appointment", "unclear", "off-topic"): [
+        "sorry I was talking to someone else", "oh hang on the doorbell", "my battery is about to die",
+        "can you speak up", "I'm outside it's really windy", "sorry say it slower", "one minute please",
+        "sorry, the kids are shouting", "I was on mute", "I'm not sure what you mean"],
+    ("appointment", "question", "practical"): [
+        "what time do I need to get there", "do I have to check in at the front", "is the clinic upstairs",
+        "will the doctor have my results", "how do I get there by bus", "is there wheelchair access",
+        "do you have my new address", "can my daughter come in with me",
+        "should I bring my medication list", "is it a blood test", "is the appointment over the phone"],
+    ("appointment", "callback_later", "later-2"): [
+        "I'm just walking into work, call me later", "can you call back when I'm home", "not now, later",
+        "I'm on the bus can you ring back", "call me again in the afternoon"],
+    ("appointment", "reschedule", "cannot-2"): [
+        "I've got to work so I can't", "that clashes with something", "I'm booked that day",
+        "I need a different appointment", "can we sort out another date", "I'm on holiday that week",
+        "my car's in the garage so I can't get there that day", "I can't, I'm looking after my grandson then"],
+    ("yes_no", "unclear", "no-2"): [
+        "no I'm all set", "no that should be it", "no you've covered everything",
+        "no I think that's it", "not for now"],
+    ("yes_no", "confirm", "yes-2"): [
+        "yes I would", "yeah that's fine", "ok then", "sure, do that", "yes go ahead please", "that would be nice"],
+    ("identity", "confirm", "yes-2"): [
+        "yes it's me", "this is me", "yes that's right it's me", "yeah speaking",
+        "you're talking to her"],
+    ("identity", "question", "who-2"): [
+        "who am I speaking to", "and you are", "what's this about please", "what do you want with him",
+        "is this a scam"],
+    ("slot_choice", "confirm", "pick-2"): [
+        "I'll take that first one", "second one please", "the last time you said", "the nine o'clock",
+        "the tuesday one works", "go with the earliest", "I'll have the afternoon one"],
+    ("slot_choice", "reschedule", "none-2"): [
+        "none of those are any good", "I need something in the evening", "anything the following week",
+        "can you look at other days", "no, those don't suit me"],
 }
 
 
