@@ -125,6 +125,23 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
 KEEP = (r"\b(keep|keeping) (it|my appointment|the appointment|that appointment|that one|the booking)\b|"
         r"\bno need to change (it|anything|a thing)\b|"
         r"\bleave it (as it is|as is|where it is)\b|\bkeep it (as is|where it is)\b|\bdon't change (anything|it)\b")
+# Saying the booking needs no change by negating the change ("I'm not cancelling", "I don't need to
+# reschedule", "no need to move it", "nothing needs changing"): a keep, which embeddings read as the change.
+NEGATED_CHANGE = (r"\b(don't|do not|no need to|not going to|won't|will not|i'm not|i am not|not|never) (really )?"
+                  r"((need|want|have) to |be )?(cancel|cancell?ing|reschedul\w*|chang\w*|mov\w*)"
+                  r"( it| anything| a thing| that| the appointment| my appointment)?\b|"
+                  r"\bnothing (needs|to) chang\w*\b")
+
+
+def negated_change(core: str) -> bool:
+    """A keep said by negating a change, with no other change asked for in the rest of the reply ("I don't
+    want to cancel but I can't make it" asks for a new time)."""
+    if not _any(NEGATED_CHANGE, core):
+        return False
+    rest = re.sub(NEGATED_CHANGE, " ", core)
+    return not (_any(CANCEL, rest) or _any(RESCHEDULE, rest) or _any(CALLBACK, rest) or negated(rest))
+
+
 REPEAT = (r"^(what|huh|sorry|pardon|come again|excuse me|say that again|sorry what|what did you say|hello|hi|"
           r"can you repeat that|repeat that|what was that|i'm sorry what)$")
 # Times on offer: a reply that only names a day and/or a clock time picks one ("thursday at 2", "the 3 pm").
@@ -139,7 +156,7 @@ BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no tha
 # Negation-aware "yes": a yes-word followed by a negation ("absolutely not", "okay no", "right, no, I can't")
 # is a no. Idioms that contain a negation but mean yes are taken out before looking for one.
 POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt)\b|\bnot a problem\b|\bwhy not\b|\bcan't wait\b|"
-                   r"\bwouldn't miss it\b|\bnot bad\b")
+                   r"\b(wouldn't|won't|will not|not going to) miss it\b|\bnot bad\b")
 NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah)\b"
 # Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right").
 NEGATIVE_HEDGE = (r"^(absolutely|definitely|certainly|of course|probably|i guess|i suppose|i think|i'm afraid|"
@@ -192,6 +209,8 @@ def rule_classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "not_patient")
     if _any(KEEP, t) and not negated(re.sub(r"\bno need to (call( me)?( again| back)?|change (it|anything|a thing))\b",
                                             " ", core)):
+        return Intent(raw, "confirm")
+    if context != "identity" and negated_change(core):
         return Intent(raw, "confirm")
     if _any(CALLBACK, re.sub(r"\bno need to call( me)?( again| back)?\b", " ", t)):
         return Intent(raw, "callback_later")

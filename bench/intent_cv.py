@@ -32,9 +32,33 @@ def fold_of(row: dict, folds: int) -> int:
     return zlib.crc32(key.encode()) % folds
 
 
+def part_of(row: dict) -> str:
+    """Which training part a row is: hand-labelled, or a paraphrase family of the first or second batch (the
+    second, scripts/intent_families.py FAMILIES_2, was written after the rules and is the closest thing in the
+    training data to replies nobody tuned on)."""
+    fam = row.get("family")
+    if not fam:
+        return "hand_labelled"
+    return "families_2" if tuple(fam.split("/")[:3]) in _BATCH_2 else "families_1"
+
+
+def _batch_2() -> set[tuple[str, ...]]:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("intent_families", ROOT / "scripts" / "intent_families.py")
+    assert spec is not None and spec.loader is not None
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return set(getattr(mod, "FAMILIES_2", {}))
+
+
+_BATCH_2 = _batch_2()
+
+
 def cross_validate(rows: list[dict], folds: int) -> dict:
     hits = unsafe = 0
     per_label: dict[str, list[int]] = {}
+    per_part: dict[str, list[int]] = {}
     for k in range(folds):
         train_rows = [r for r in rows if fold_of(r, folds) != k]
         test_rows = [r for r in rows if fold_of(r, folds) == k]
@@ -48,8 +72,12 @@ def cross_validate(rows: list[dict], folds: int) -> dict:
                 per_label.setdefault(r["intent"], [0, 0])
                 per_label[r["intent"]][0] += ok
                 per_label[r["intent"]][1] += 1
+                part = per_part.setdefault(part_of(r), [0, 0])
+                part[0] += ok
+                part[1] += 1
     return {"rows": len(rows), "folds": folds, "accuracy": round(hits / len(rows), 4),
             "safety_read_as_confirm": unsafe,
+            "per_part": {k: round(a / n, 4) for k, (a, n) in sorted(per_part.items())},
             "per_label": {k: round(a / n, 3) for k, (a, n) in sorted(per_label.items())}}
 
 
@@ -66,6 +94,7 @@ def main() -> int:
     else:
         print(f"tuning-set {args.folds}-fold CV  {result['accuracy'] * 100:.2f} %  ({result['rows']} replies, "
               f"{result['safety_read_as_confirm']} opt-out/third-party/wrong-number read as confirm)")
+        print("  per part: " + ", ".join(f"{k} {v * 100:.2f} %" for k, v in result["per_part"].items()))
         print("  per label: " + ", ".join(f"{k} {v * 100:.0f} %" for k, v in result["per_label"].items()))
     return 0
 

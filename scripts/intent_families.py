@@ -205,6 +205,194 @@ FAMILIES: dict[tuple[str, str, str], list[str]] = {
 }
 
 
+# Second batch (intents3): written from the label definitions in tests/agent/data/README.md, aimed at what the
+# first batch lacks: long-winded replies, hedged answers, negated verbs ("I'm not cancelling"), ASR slips
+# (missing apostrophes, homophones, run-on words), and informal registers. Never from a held-out reply.
+FAMILIES_2: dict[tuple[str, str, str], list[str]] = {
+    # ---- identity ----------------------------------------------------------------------------------------
+    ("identity", "confirm", "long-yes"): [
+        "yes hello this is her how can I help", "yeah that's me what can I do for you",
+        "yes I'm the one you're looking for", "yep you've reached him", "that would be me yes",
+        "yes this is the right person", "yeah its me", "yes thats me",
+        "yeah you found me", "yes I'm here", "yes, that's my name"],
+    ("identity", "not_patient", "relation-long"): [
+        "oh no I'm not her I'm her daughter she's at the shops", "this is his wife speaking he's in the garden",
+        "no sorry this is her son, mum's having a nap", "I'm actually his carer, he doesn't use the phone",
+        "it's his dad, he's only twelve", "nope it's her roommate, she moved her stuff out",
+        "this is her partner, she gave me the phone", "I'm his personal assistant", "I'm the babysitter",
+        "you're speaking to her husband", "I'm just a friend of hers", "this is the care home reception",
+        "I look after him, I'm his niece", "its his brother here", "no its her mum"],
+    ("identity", "not_patient", "absent-long"): [
+        "she stepped out for a bit", "sorry he's at his mother's today",
+        "she's travelling for work this week", "he's still at school", "she's in the shower",
+        "he's gone out, I don't know when he'll be back", "she isn't in", "not home right now",
+        "he passed the phone to me, he can't talk", "she's unwell and can't come to the phone"],
+    ("identity", "not_patient", "no-long"): [
+        "no that's not me", "no you've got someone else", "I'm not her",
+        "no, I'm someone else", "no I'm afraid it isn't", "that's not me sorry"],
+    ("identity", "question", "who-long"): [
+        "sorry who did you say you were", "what's this call in regards to",
+        "before I answer who is this", "can I ask what it's about first", "what's it for",
+        "why do you want her", "is this the clinic", "which office are you calling from",
+        "what do you need him for", "what's the reason for the call", "is this about a bill"],
+    ("identity", "question", "fishing-long"): [
+        "can you give me the appointment details",
+        "I can pass on the time if you tell me", "what's the date of her appointment",
+        "which doctor is she seeing", "when is he booked in for", "tell me what it's about and I'll let her know"],
+    ("identity", "wrong_number", "wrong-long"): [
+        "there's no one here by that name", "I think you've got the wrong number love",
+        "sorry you've dialled a wrong number", "I don't know anybody called that", "nobody here is called that",
+        "I just got this number, it must have been theirs before", "this is a business line, wrong number",
+        "you have the wrong house", "no one with that name lives here"],
+    ("identity", "opt_out", "stop-long"): [
+        "please don't call this number anymore", "I've asked you before, stop calling here",
+        "take this number off your system", "stop ringing me", "do not call this phone again"],
+    ("identity", "callback_later", "later-long"): [
+        "she'll be home later can you call back then", "this isn't a good time call back in an hour",
+        "I'm in a meeting, call later", "could you ring back this evening", "can you try again tomorrow"],
+    ("identity", "unclear", "noise-long"): [
+        "hello is anyone there", "sorry the line's really bad", "wait what", "I can barely hear you",
+        "give me a second", "hang on let me turn the tv down", "you cut out there"],
+    # ---- appointment -------------------------------------------------------------------------------------
+    ("appointment", "confirm", "long-yes"): [
+        "yes I'll be there, I've got it in my calendar", "yeah I was planning to come anyway",
+        "oh yes I remember, I'll be there", "yes thank you for reminding me, I'll come",
+        "yes I'm still planning on it", "yep that's still fine with me", "no changes, I'll be there",
+        "I'll definitely be there", "it's in my diary, I'll come",
+        "yes we're all set", "yeah that's all good see you then", "sure I can make that",
+        "yeah ill be there", "ya i'll be their", "yes im coming", "that time's fine with me",
+        "yes, put me down as coming", "I'll attend yes", "sure, I'll come in"],
+    ("appointment", "confirm", "negated-cancel"): [
+        "I'm not cancelling", "no I don't want to cancel, I'll be there", "I don't need to reschedule",
+        "no need to move it", "I'm not changing it", "don't cancel it, I'm coming",
+        "no I'm not going to miss it", "I won't miss it", "I'm not going to reschedule, it's fine",
+        "nothing needs changing", "no, keep it as it is"],
+    ("appointment", "confirm", "hedged-yes"): [
+        "I think so yes", "I believe so", "as far as I know yes", "yes as long as nothing comes up",
+        "yeah I reckon I can", "probably yes", "yes I should be able to", "I'm pretty sure I can"],
+    ("appointment", "reschedule", "cannot-long"): [
+        "I'm really sorry but I can't make that day", "unfortunately I have to work that day",
+        "I won't be able to come then, I'm away", "that time doesn't suit me", "that's no good for me",
+        "I've got something else on then", "I'll be out of the country", "I can't get time off work",
+        "no I have a hospital appointment that day", "I've double booked myself",
+        "i cant come that day", "that won't work for me", "no sorry I'm busy that day",
+        "I'm not going to be able to make it", "I have to pick up the kids then"],
+    ("appointment", "reschedule", "move-long"): [
+        "could we find another time", "is there any chance of a different day", "I'd need it moved",
+        "can you book me in for a different time", "could it be a bit later in the day",
+        "is there an earlier appointment", "I'd like to come in the morning instead",
+        "can I change it to the week after", "can we do the same time next week", "can you move me",
+        "is there something closer to lunchtime", "do you have a saturday", "resschedule please",
+        "i need to re schedule"],
+    ("appointment", "cancel", "cancel-long"): [
+        "I want to cancel, I don't need it anymore", "I'm feeling better so I won't need the appointment",
+        "I've already seen another doctor",
+        "I'm not going to come at all", "we're moving away so please cancel", "cancel please I'm sorted",
+        "the problem went away so I don't need to come", "you can cancel that one", "cancel my booking",
+        "i want to cancle", "can you cancel the visit", "I'd rather just cancel it altogether"],
+    ("appointment", "callback_later", "later-long"): [
+        "I'm just about to go into a meeting can you call back", "now isn't great, could you call later",
+        "I'm on the other line, call me back", "can you phone back after lunch", "I'm at the doctor's, call later",
+        "I need to check with my work first, call me tomorrow", "call back in half an hour",
+        "I'm cooking, can you ring later", "I'm not free to talk, try this evening", "call me back please"],
+    ("appointment", "not_patient", "relation-long"): [
+        "this is her mum, she's at school", "I'm his partner, he's not here",
+        "it's his phone but I'm his wife, he's out", "I'm not him, I'm his son", "she's not here, I'm her sister"],
+    ("appointment", "wrong_number", "wrong-long"): [
+        "I don't know who you're looking for", "you've got the wrong person, I'm not a patient there",
+        "I've never been a patient at that clinic", "there's nobody here with that name", "wrong number mate"],
+    ("appointment", "opt_out", "stop-long"): [
+        "please stop calling me, I've told you", "I don't want any more of these calls", "take me off the calling list",
+        "don't phone me again", "stop calling, I'll call you if I need to", "remove me from your list please",
+        "I don't want to be contacted again", "quit ringing me"],
+    ("appointment", "question", "info-long"): [
+        "remind me what time it was", "sorry what day was that again", "where exactly is the clinic",
+        "is it the same place as last time", "how long will I be there",
+        "do I have to fill in forms", "will it be the same doctor", "is there a car park",
+        "what's it for again", "is that am or pm", "which building is it in",
+        "will I need to take my shoes off", "is it covered by my insurance", "do I need to not eat before"],
+    ("appointment", "human", "person-long"): [
+        "I'd rather speak to someone at reception", "can you put me through to a real person",
+        "is there a human I can talk to", "I want to talk to the office directly", "get me someone from the clinic",
+        "I need to speak to my doctor's secretary", "could I speak to a nurse", "let me talk to a live person"],
+    ("appointment", "unclear", "unclear-long"): [
+        "I'm not really sure yet", "I don't know, I'll have to see", "maybe, I'm not sure",
+        "it's hard to say right now", "sorry I didn't hear you", "could you say that again please",
+        "what was that", "sorry the signal is bad", "um let me see",
+        "I'll have to think about it", "ehh", "what did you just say"],
+    # ---- yes_no --------------------------------------------------------------------------------------------
+    ("yes_no", "confirm", "yes-long"): [
+        "yes that would be helpful", "yes please do that", "ok yes", "yeah why not",
+        "that'd be great thanks", "yes I'd like that", "sure that's fine", "yeah go on then", "please yes"],
+    ("yes_no", "unclear", "no-long"): [
+        "no I'm alright thanks", "no that's all thank you", "no need thanks", "nah I'm okay",
+        "no thanks I'm fine", "I don't think so no", "no not at the moment",
+        "nothing else thanks", "no, that's ok"],
+    ("yes_no", "question", "q-long"): [
+        "how long would that take", "would that cost anything",
+        "what do you mean by that", "who would I be talking to"],
+    ("yes_no", "opt_out", "stop-long"): [
+        "please don't call me again"],
+    # ---- slot_choice ---------------------------------------------------------------------------------------
+    ("slot_choice", "confirm", "pick-long"): [
+        "I'll go with the first one please", "the second one works for me", "let's do the last one",
+        "the morning one would be best", "I'll take the thursday", "the two o'clock please",
+        "the earlier one suits me", "can I have the first one", "the one on friday please",
+        "the third option", "the monday morning one", "put me in the second one",
+        "that first time is good", "I'll have the last one"],
+    ("slot_choice", "reschedule", "none-long"): [
+        "none of those work for me", "I can't do any of those", "do you have anything the week after",
+        "those are all too early", "is there anything later", "none of them sorry",
+        "I can't make those, anything else", "do you have any evening times", "nothing in the morning?",
+        "neither of those works", "they're all no good"],
+    ("slot_choice", "question", "q-long"): [
+        "which doctor is the second one with", "is the first one in the morning",
+        "how long is the appointment"],
+    ("slot_choice", "unclear", "unclear-long"): [
+        "hmm let me check", "what were the times again", "sorry can you repeat them", "I'm not sure which",
+        "hold on let me look", "what were they"],
+    # ---- more, where CV on the batch above was weakest (cancel, unclear, question) ----------------------------
+    ("appointment", "cancel", "no-longer"): [
+        "I don't need to come in anymore", "I won't be coming, please cancel", "the appointment can be cancelled",
+        "I've decided not to go ahead with it", "I'm going to give it a miss, cancel it", "count me out, cancel it",
+        "I've sorted it out myself so cancel please", "I'm dropping the appointment", "we can cancel that",
+        "I'd like to call the whole thing off", "I'm not going ahead with the visit", "forget the appointment"],
+    ("appointment", "unclear", "off-topic"): [
+        "sorry I was talking to someone else", "oh hang on the doorbell", "my battery is about to die",
+        "can you speak up", "I'm outside it's really windy", "sorry say it slower", "one minute please",
+        "sorry, the kids are shouting", "I was on mute", "I'm not sure what you mean"],
+    ("appointment", "question", "practical"): [
+        "what time do I need to get there", "do I have to check in at the front", "is the clinic upstairs",
+        "will the doctor have my results", "how do I get there by bus", "is there wheelchair access",
+        "do you have my new address", "can my daughter come in with me",
+        "should I bring my medication list", "is it a blood test", "is the appointment over the phone"],
+    ("appointment", "callback_later", "later-2"): [
+        "I'm just walking into work, call me later", "can you call back when I'm home", "not now, later",
+        "I'm on the bus can you ring back", "call me again in the afternoon"],
+    ("appointment", "reschedule", "cannot-2"): [
+        "I've got to work so I can't", "that clashes with something", "I'm booked that day",
+        "I need a different appointment", "can we sort out another date", "I'm on holiday that week",
+        "my car's in the garage so I can't get there that day", "I can't, I'm looking after my grandson then"],
+    ("yes_no", "unclear", "no-2"): [
+        "no I'm all set", "no that should be it", "no you've covered everything",
+        "no I think that's it", "not for now"],
+    ("yes_no", "confirm", "yes-2"): [
+        "yes I would", "yeah that's fine", "ok then", "sure, do that", "yes go ahead please", "that would be nice"],
+    ("identity", "confirm", "yes-2"): [
+        "yes it's me", "this is me", "yes that's right it's me", "yeah speaking",
+        "you're talking to her"],
+    ("identity", "question", "who-2"): [
+        "who am I speaking to", "and you are", "what's this about please", "what do you want with him",
+        "is this a scam"],
+    ("slot_choice", "confirm", "pick-2"): [
+        "I'll take that first one", "second one please", "the last time you said", "the nine o'clock",
+        "the tuesday one works", "go with the earliest", "I'll have the afternoon one"],
+    ("slot_choice", "reschedule", "none-2"): [
+        "none of those are any good", "I need something in the evening", "anything the following week",
+        "can you look at other days", "no, those don't suit me"],
+}
+
+
 def asr_variant(text: str) -> str:
     """A spoken-ASR form: lower case, no punctuation, a filler in front (picked by a hash of the text)."""
     plain = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
@@ -215,7 +403,7 @@ def asr_variant(text: str) -> str:
 
 def rows() -> list[dict[str, str]]:
     out: list[dict[str, str]] = []
-    for (context, intent, family), texts in FAMILIES.items():
+    for (context, intent, family), texts in [*FAMILIES.items(), *FAMILIES_2.items()]:
         for i, text in enumerate(texts):
             fam = f"{context}/{intent}/{family}/{i}"
             out.append({"text": text, "intent": intent, "context": context, "family": fam})

@@ -96,17 +96,19 @@ def test_heldout_set_is_big_and_covers_every_label_and_context(path: Path):
 
 
 def test_heldout_accuracy():
-    """v1: 96.3 % with the family-trained head and rules (README; the target is 97 %, not reached yet)."""
+    """v1: 96.3 % with the first family batch; 97.95 % with the second, the word-pair head and the negated-change
+    rule (README; target 97 %)."""
     rows = _heldout()
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.96, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
+    assert accuracy >= 0.975, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
 
 
 def test_heldout_v2_accuracy():
-    """v2 (written after v1's figure was known): 91.4 % before the families, 91.8 % after (README)."""
+    """v2 (written after v1's figure was known): 91.4 % before the families, 91.8 % after, 93.5 % with the
+    second family batch, the word-pair head and the negated-change rule (README; target 97 %, not reached)."""
     rows = _heldout(HELDOUT_V2)
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.91, f"{accuracy:.3f}"
+    assert accuracy >= 0.93, f"{accuracy:.3f}"
 
 
 @pytest.mark.parametrize("path", [HELDOUT, HELDOUT_V2], ids=["v1", "v2"])
