@@ -123,11 +123,8 @@ atexit.register(_session.close)  # close the HTTP session cleanly (no "unclosed 
 async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check_existing: bool) -> str:
     agent_name = get_settings().agent_name
     try:
-        # A dispatch lives in its room: no room, no earlier dispatch. Asked about a room that does not exist,
-        # the real LiveKit server answers ListDispatch with 503 "no response from servers", which would read
-        # as an outage and fail the attempt after the retries (found by the container crash test).
-        if check_existing and (await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))).rooms:
-            for d in await lk.agent_dispatch.list_dispatch(room):
+        if check_existing:
+            for d in await _room_dispatches(lk, room) or []:
                 if d.agent_name == agent_name and d.metadata == metadata:
                     return d.id
         d = await lk.agent_dispatch.create_dispatch(api.CreateAgentDispatchRequest(
@@ -137,13 +134,20 @@ async def create_dispatch(lk: api.LiveKitAPI, room: str, metadata: str, *, check
         raise classify(exc)(f"{type(exc).__name__}: {exc}") from exc
 
 
+async def _room_dispatches(lk: api.LiveKitAPI, room: str) -> list[api.AgentDispatch] | None:
+    """The room's dispatches; None when there is no such room. A dispatch lives in its room: asked about a room
+    that does not exist, the real LiveKit server answers ListDispatch with 503 "no response from servers", which
+    would read as an outage and fail the attempt after the retries (found by the container crash test)."""
+    if not (await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))).rooms:
+        return None
+    return list(await lk.agent_dispatch.list_dispatch(room))
+
+
 async def dispatch_jobs(lk: api.LiveKitAPI, room: str, dispatch_id: str) -> int | None:
     """How many jobs LiveKit started for our dispatch (a worker accepted it); None when the room or the dispatch
     is gone (the call already ran and ended)."""
     try:
-        if not (await lk.room.list_rooms(api.ListRoomsRequest(names=[room]))).rooms:
-            return None   # ListDispatch on a missing room answers 503 on the real server (see create_dispatch)
-        for d in await lk.agent_dispatch.list_dispatch(room):
+        for d in await _room_dispatches(lk, room) or []:
             if d.id == dispatch_id:
                 return len(d.state.jobs)
         return None
