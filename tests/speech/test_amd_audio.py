@@ -24,7 +24,10 @@ async def test_greetings_get_the_verdict_a_receptionist_would_give(speech_server
     verdicts = await asyncio.gather(*(amd_on_wav(i.path, stt=parts.stt, vad=vad) for i in items))
     got = {i.id: (v.category, v.reason) for i, v in zip(items, verdicts, strict=True)}
     assert {i.id: got[i.id][0] for i in items} == {i.id: i.expected for i in items}, got
-    assert got["vm_beep-007"][1] == "late_beep"     # AMD alone says human; the beep after it corrects it
+    # AMD alone hears a person in "Dana Smith."; only the beep makes it a mailbox. The beep lands before
+    # AMD's verdict ("beep") or after it, while the greeting would play ("late_beep"): which one depends on
+    # how fast the STT answers on a loaded machine, and the call goes the same way in both.
+    assert got["vm_beep-007"][1] in ("beep", "late_beep"), got["vm_beep-007"]
     assert got["carrier-000"][1] == "sit_tones"
     person = verdicts[0]
     assert person.seconds < 3.0, "a person who said hello must not wait long for the agent"
