@@ -18,7 +18,7 @@ from clinic.settings import get_settings
 from sim.real_call import RealCallStack, persona_number, ready_clinic
 from tests.conftest import _admin_url, _drop, _url_for
 
-PERSONAS = ("busy", "no_answer", "rejecter", "voicemail", "keypad_opt_out", "human", "hang_up",
+PERSONAS = ("busy", "no_answer", "rejecter", "voicemail", "keypad_opt_out", "keypad_confirmer", "human", "hang_up",
             "confirmer", "rescheduler", "not_patient", "opt_out", "interrupter", "silent_confirmer", "mumbler")
 FRONT_DESK = "+12125550199"
 

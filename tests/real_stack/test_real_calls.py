@@ -85,11 +85,16 @@ def test_voicemail_is_detected_on_audio_and_the_message_has_no_details(stack: Re
         assert not re.search(rf"\b{re.escape(detail)}\b", heard), f"voicemail said {detail!r}: {heard}"
 
 
-# Keypad 1 over SIP is not checked here: the scripted persona presses it a fixed number of sentences after its
-# spoken "yes, this is me", which the agent's Whisper transcribes 1.5-3 s later on this machine, so the digit often
-# arrives before the identity answer and is read in the wrong state. Keypad digits over real SIP reaching the
-# agent are checked by the 9 below; 1 confirming is checked in text mode (tests/sim/test_personas_with_agent.py).
-# The talking personas (branch `voices`) wait for the question instead.
+# Keypad digits travel as RFC 2833 telephone events from the phone, through LiveKit SIP, to the agent's room
+# (`sip_dtmf_received`). The keypad personas say who they are, wait for the appointment question, then press.
+def test_keypad_1_confirms_the_appointment(stack: RealCallStack, clinic: dict[str, Any]) -> None:
+    report = call(stack, clinic, "keypad_confirmer")
+    assert report.outcome == "confirmed", report.as_json()
+    assert report.appointment_status == "confirmed"
+    assert report.phone_record is not None
+    assert [d["digit"] for d in report.phone_record["dtmf_sent"]] == ["1"]
+
+
 def test_keypad_9_opts_out_and_the_number_goes_on_the_dnc_list(stack: RealCallStack, clinic: dict[str, Any]) -> None:
     report = call(stack, clinic, "keypad_opt_out")
     assert report.outcome == "opted_out", report.as_json()
