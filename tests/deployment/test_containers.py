@@ -384,7 +384,7 @@ def phone_stack(db_url: str, tmp_path: Path) -> Iterator[RealCallStack]:
         yield stack
 
 
-CALL_PERSONAS = ("voicemail", "keypad_opt_out", "busy")
+CALL_PERSONAS = ("voicemail", "confirmer", "keypad_opt_out", "busy")
 
 
 def test_a_call_dispatched_by_the_worker_container_is_made_by_the_agent_container_over_sip(
@@ -434,6 +434,10 @@ def test_a_call_dispatched_by_the_worker_container_is_made_by_the_agent_containe
     # nothing about the appointment.
     assert ("sunrise" in heard or "family medicine" in heard), heard
     assert not any(d in heard for d in ("patel", "main street", "9:30")), heard
+    # A patient who says who they are and that they will come: the agent container's local STT hears both answers,
+    # its TTS says the appointment only after the identity answer, and its tool confirms it in Postgres.
+    report = call("confirmer")
+    assert (report.outcome, report.appointment_status) == ("confirmed", "confirmed"), detail(report)
     # A person who presses 9: the agent container greets them, reads the RFC 2833 digit and its tool writes the
     # opt-out and the DNC entry in Postgres.
     report = call("keypad_opt_out")
