@@ -75,7 +75,11 @@ _SELF_IDIOMS = (r"\b(this is|it's|it is|that's|that is|you've got|you got|you ha
                 r"(to|with)|speaking (to|with)) (she|he|her|him)\b"
                 rf"(?!\s+(phone|number|cell\w*|line|landline|mobile|voicemail|house|home|place|{RELATIONS})\b)|"
                 r"\b(she|he) speaking\b")
-THIRD_PARTY = (rf"\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
+# "This is the lodger" / "I'm the au pair": the speaker names a role in the household, whatever the role is called.
+# Not the ways a patient says it is them ("I'm the patient", "this is the right person", "I'm the one you want").
+_SPEAKER_ROLE = (r"\b(this is|i'm|i am|it's)( just| only| actually)? the (?!(patient|one|right|person|same|lady|man|"
+                 r"gentleman|woman|guy|girl|very)\b)[a-z]+")
+THIRD_PARTY = (rf"{_SPEAKER_ROLE}|\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
                r"\bpatient's\b|\b(on|in) behalf\b|\bfor (him|her|my)\b|\b[a-z]+'s (phone|number|cell|line|"
                r"house|home|mobile)\b")
 IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|affirmative|absolutely|definitely|"
