@@ -745,18 +745,24 @@ BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3)
 assert sum(map(len, BATCHES)) == len(set().union(*BATCHES)), "a family name is reused across batches"
 
 
-def _heldout_texts() -> set[str]:
-    """Normalised texts (as `agent.intents.classify` sees them) of every held-out file present. Only compared
-    against, never printed: a generated phrasing that happens to equal a held-out reply is left out of training
-    (see `rows`), so no held-out reply is trained on by accident."""
-    sys.path.insert(0, str(ROOT))
+def _keys(text: str) -> set[str]:
+    """The ways two replies count as the same text: as `agent.intents.classify` sees them (normalised), and as
+    tests/agent/test_intents.py compares them (lower case, letters, digits and spaces only)."""
     from agent.intent_rules import normalize
 
+    return {normalize(text), " ".join("".join(c for c in text.lower() if c.isalnum() or c == " ").split())}
+
+
+def _heldout_keys() -> set[str]:
+    """`_keys` of every reply of every held-out file present. Only compared against, never printed: a generated
+    phrasing that happens to equal a held-out reply is left out of training (see `rows`), so no held-out reply
+    is trained on by accident."""
+    sys.path.insert(0, str(ROOT))
     out: set[str] = set()
     for path in sorted(OUT.parent.glob("intents_heldout*.jsonl")):
         for line in path.read_text(encoding="utf-8").splitlines():
             if line.strip():
-                out.add(normalize(json.loads(line)["text"]))
+                out |= _keys(json.loads(line)["text"])
     return out
 
 
@@ -773,11 +779,9 @@ def all_rows() -> list[dict[str, str]]:
 
 
 def rows() -> list[dict[str, str]]:
-    """The training rows: `all_rows` less any whose normalised text equals a held-out reply's."""
-    from agent.intent_rules import normalize
-
-    heldout = _heldout_texts()
-    return [r for r in all_rows() if normalize(r["text"]) not in heldout]
+    """The training rows: `all_rows` less any that equals a held-out reply (`_keys`)."""
+    heldout = _heldout_keys()
+    return [r for r in all_rows() if not _keys(r["text"]) & heldout]
 
 
 def main() -> None:
