@@ -179,6 +179,11 @@ def mark_attempt(conn: psycopg.Connection[Any], attempt_id: int, status: str, *,
     Never moves backwards and never touches an ended attempt (returns None then, and when the attempt
     does not exist). Extra keyword columns: dispatched_at, dial_started_at, answered_at, deadline_at,
     dispatch_id, sip_call_id, room_name. The status's own timestamp defaults to `now`.
+
+    When the attempt is already past `status`, its identifiers (dispatch_id, sip_call_id, room_name) are
+    still filled in where unset, and None is returned: LiveKit's room_started webhook, or the agent's own
+    `dialing`, can arrive before the dispatch task writes `dispatched`, and the dispatch's id is what the
+    dispatch check and the engineer on call look the job up by.
     """
     if status not in _STATUS_TIMESTAMP:
         raise ValueError(f"mark_attempt status must be one of {sorted(_STATUS_TIMESTAMP)}, got {status!r}")
@@ -189,8 +194,14 @@ def mark_attempt(conn: psycopg.Connection[Any], attempt_id: int, status: str, *,
     sets = ["status = %s", "updated_at = %s"] + [f"{k} = COALESCE({k}, %s)" if k.endswith("_at") else f"{k} = %s"
                                                  for k in values]
     lower = [s for s, rank in STATUS_ORDER.items() if rank < STATUS_ORDER[status]]
-    return conn.execute(
+    moved = conn.execute(
         f"UPDATE call_attempts SET {', '.join(sets)} WHERE id = %s AND outcome IS NULL AND status = ANY(%s)"
         " RETURNING *",
         [status, now, *values.values(), attempt_id, lower],
     ).fetchone()
+    ids = {k: v for k, v in timestamps.items() if not k.endswith("_at") and v is not None}
+    if moved is None and ids:
+        conn.execute(
+            f"UPDATE call_attempts SET {', '.join(f'{k} = COALESCE({k}, %s)' for k in ids)}"
+            " WHERE id = %s AND outcome IS NULL", [*ids.values(), attempt_id])
+    return moved

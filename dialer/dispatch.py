@@ -169,7 +169,7 @@ def check_dispatch(attempt_id: int, dispatch_id: str) -> str:
     with connection() as conn:
         row = conn.execute("SELECT status, outcome, room_name, dispatch_id FROM call_attempts WHERE id = %s",
                            (attempt_id,)).fetchone()
-    # dispatch_id may be unset: LiveKit's room_started webhook can mark the attempt `dispatched` before the task does.
+    # dispatch_id is unset only in the moment between room_started (or `dialing`) and the dispatch task's write.
     if row is None or row["outcome"] is not None or row["status"] != "dispatched" \
             or row["dispatch_id"] not in (None, dispatch_id):
         return "moving"

@@ -91,6 +91,20 @@ def test_mark_attempt_only_moves_forward(conn: Conn, make_clinic) -> None:
         mark_attempt(conn, att, "ended", now=NOW)
 
 
+def test_an_identifier_that_arrives_after_the_status_is_still_kept(conn: Conn, make_clinic) -> None:
+    """room_started (or the agent's `dialing`) can beat the dispatch task's `dispatched` write: the status
+    stays where it is, the dispatch id is filled in, and an id already set is not overwritten."""
+    _, att = _setup(conn, make_clinic)
+    mark_attempt(conn, att, "dialing", now=NOW, sip_call_id="SCL_1")
+    assert mark_attempt(conn, att, "dispatched", now=NOW, dispatch_id="AD_1", sip_call_id="SCL_2") is None
+    row = conn.execute("SELECT status, dispatch_id, sip_call_id FROM call_attempts WHERE id = %s", (att,)).fetchone()
+    assert (row["status"], row["dispatch_id"], row["sip_call_id"]) == ("dialing", "AD_1", "SCL_1")
+    finish_attempt(conn, att, "hung_up", now=NOW + timedelta(seconds=9))
+    mark_attempt(conn, att, "dispatched", now=NOW, dispatch_id="AD_2")
+    after = conn.execute("SELECT dispatch_id FROM call_attempts WHERE id = %s", (att,)).fetchone()
+    assert after["dispatch_id"] == "AD_1"
+
+
 def test_bad_input_is_rejected(conn: Conn, make_clinic) -> None:
     _, att = _setup(conn, make_clinic)
     with pytest.raises(ValueError, match="outcome 'great'"):
