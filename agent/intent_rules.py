@@ -62,7 +62,7 @@ OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't
            r"(me|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
            r"take (me|my number|this number) off|remove (me|my number|this number)|off (your|the) (list|calling list)|"
            r"^(please |just |ok |okay )*stop( (it|now|please|just stop))*$|please stop\b(?! by)|"
-           r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more calls|"
+           r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more (\w+ )?calls|"
            r"stop these calls|lose my number|opt out")
 WRONG = (r"wrong (number|person|house)|no (one|body) (here )?(by|with|named|called) th|nobody (here )?(by|named|"
          r"called|with) th|(there's|there is) no (one|body|\w+) (here|by that)|never heard of|don't know (any|a|who|"
@@ -158,10 +158,13 @@ BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no tha
 POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt)\b|\bnot a problem\b|\bwhy not\b|\bcan't wait\b|"
                    r"\b(wouldn't|won't|will not|not going to) miss it\b|\bnot bad\b")
 NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah)\b"
-# Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right").
+# Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right", "i don't
+# think i'll make it": CONFIRM sees "i'll make it", and "don't" is not in NEGATION).
 NEGATIVE_HEDGE = (r"^(absolutely|definitely|certainly|of course|probably|i guess|i suppose|i think|i'm afraid|"
                   r"afraid|sadly|unfortunately|obviously|surely|hopefully) not\b|"
                   r"\b(don't|do not|wouldn't|would not|don't really) (think|believe) so\b|\bdoubt (it|that)\b|"
+                  r"\b(don't|do not) (really )?(think|believe|reckon) (i'll|i will|i can|i could|we'll|we can|"
+                  r"i'm going to|i am going to) (make|come|get there|be there|be able)\b|"
                   r"\b(it|that)('s| is) not (me|right|correct|him|her|true)\b|^(it is|i am|i'm) not$")
 AFFIRM_SO = r"\bi (think|guess|suppose|believe|hope) so\b"
 _CHOICE_WORDS = {"first": 1, "1st": 1, "one": 1, "1": 1, "second": 2, "2nd": 2, "two": 2, "2": 2, "third": 3,

@@ -67,14 +67,19 @@ RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum
              r"grand\w*|granny|nana|aunt\w*|uncle|niece|nephew|cousin|in law|step\w+|roommate|room mate|"
              r"flatmate|housemate|carer|caregiver|caretaker|care home|nurse|aide|assistant|secretary|guardian|"
              r"babysitter|nanny|housekeeper|cleaner|neighbou?r|friend|colleague|co ?worker|boss|interpreter|"
-             r"translator|attorney|lawyer|relatives?|family|landlord|landlady|residence|household")
+             r"translator|attorney|lawyer|relatives?|family|landlord|landlady|residence|household|home help|helpers?|"
+             r"(care|support|key|social) workers?")
 # A patient confirming in the third person ("this is she", "you've got him") is the one allowed use of he/she.
 # Not when the pronoun owns what follows: "this is her phone" / "you have his number" speak of someone else.
 _SELF_IDIOMS = (r"\b(this is|it's|it is|that's|that is|you've got|you got|you have|you're (speaking|talking) "
                 r"(to|with)|speaking (to|with)) (she|he|her|him)\b"
                 rf"(?!\s+(phone|number|cell\w*|line|landline|mobile|voicemail|house|home|place|{RELATIONS})\b)|"
                 r"\b(she|he) speaking\b")
-THIRD_PARTY = (rf"\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
+# "This is the lodger" / "I'm the au pair": the speaker names a role in the household, whatever the role is called.
+# Not the ways a patient says it is them ("I'm the patient", "this is the right person", "I'm the one you want").
+_SPEAKER_ROLE = (r"\b(this is|i'm|i am|it's)( just| only| actually)? the (?!(patient|one|right|person|same|lady|man|"
+                 r"gentleman|woman|guy|girl|very)\b)[a-z]+")
+THIRD_PARTY = (rf"{_SPEAKER_ROLE}|\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
                r"\bpatient's\b|\b(on|in) behalf\b|\bfor (him|her|my)\b|\b[a-z]+'s (phone|number|cell|line|"
                r"house|home|mobile)\b")
 IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|affirmative|absolutely|definitely|"
@@ -83,8 +88,10 @@ IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|aff
                    r"\bthis is [a-z]+|\b(my name is|name's) [a-z]+|^[a-z]+ (here|speaking)$|"
                    r"\byou('ve)? got (me|him|her)\b|\b(talking|speaking) (to|with) (me|him|her)\b|one and only|"
                    r"^present$|^right here$|^sure is$|\bthat would be me\b|\bthat's right\b")
-# The speaker introduces themselves as someone of the patient's ("this is actually her husband").
-SPEAKER_IS_THIRD_PARTY = (rf"\b(i'm|i am|this is|it's)( actually| just| only)? (his|her|their|the patient's) "
+# The speaker introduces themselves as someone of the patient's ("this is actually her husband", "you're talking to
+# her daughter").
+SPEAKER_IS_THIRD_PARTY = (rf"\b(i'm|i am|this is|it's|you're (talking|speaking) (to|with)|you've got|you got)"
+                          rf"( actually| just| only)? (his|her|their|the patient's) "
                           rf"({RELATIONS})\b")
 # Asking who is calling or for the details is not saying yes, whatever yes-word comes with it.
 FISHING = (r"\?|\b(who|whom|whose|why|when|which|how)\b|\bwhat\b(?!'s up)|\btell me\b|\bread me\b|\bdetails\b|"

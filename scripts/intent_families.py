@@ -13,10 +13,12 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 import zlib
 from pathlib import Path
 
-OUT = Path(__file__).resolve().parent.parent / "tests" / "agent" / "data" / "intents_families.jsonl"
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "tests" / "agent" / "data" / "intents_families.jsonl"
 FILLERS = ("um", "uh", "oh", "well", "er")
 
 # (context, intent, family name): phrasings. Context = what the agent just asked.
@@ -393,6 +395,344 @@ FAMILIES_2: dict[tuple[str, str, str], list[str]] = {
 }
 
 
+# Third batch (intents4): written from the label definitions in tests/agent/data/README.md by imagining the
+# speakers the first two batches under-represent: elderly and hard-of-hearing patients, non-native speakers
+# (simple or slightly ungrammatical English), teenagers, busy parents with noise around them, rambling talkers
+# whose answer sits mid-sentence, self-corrections ("no wait, yes I can"), hedges, answers wrapped in a question
+# ("can't I just keep it?"), British/Irish/Australian/Indian/US idiom, ASR slips (homophones, dropped words,
+# run-ons), and replies that mention something else first. Never from a held-out reply.
+FAMILIES_3: dict[tuple[str, str, str], list[str]] = {
+    # ---- identity ----------------------------------------------------------------------------------------
+    ("identity", "confirm", "elder-yes"): [
+        "yes dear that's me", "yes love, speaking", "yes this is she, I'm a bit deaf so speak up",
+        "that's me, yes, I'm here", "yes yes it's me",
+        "speaking, yes, I'm ninety one you know", "it's me alright", "you've got me, love",
+        "yes, I'm the lady you want"],
+    ("identity", "confirm", "nonnative-yes"): [
+        "yes is me", "yes, I am", "yes I am this person", "yes I am she", "yes, is me speaking", "me, yes",
+        "yes yes I am him", "yes correct is me", "I am, yes", "yes this me", "yes sir I am him",
+        "yes madam it is me only"],
+    ("identity", "confirm", "teen-yes"): [
+        "yeah that's me", "ya it's me", "yeah speaking, what's up", "yup that's me", "yeah it's me lol",
+        "mhm that's me", "yeah yeah it's me", "uh yeah that's me"],
+    ("identity", "confirm", "self-correct"): [
+        "sorry, I mean yes, it's me", "hang on, yes, that's me",
+        "oh sorry yes that's me, I thought you said someone else", "wait, yes, speaking",
+        "pardon, oh yes it's me"],
+    ("identity", "confirm", "regional-yes"): [
+        "aye that's me", "it is yeah", "yeah that's me mate", "yes that's myself", "sure that's me",
+        "you're speaking to him now", "yes, myself", "that's yours truly", "yeah you've got her"],
+    ("identity", "confirm", "asr-yes"): [
+        "yes it's mean", "yeah thats me", "yes speak in", "yes this is he", "yes dis is me", "yes that's meat"],
+    ("identity", "not_patient", "elder-carer"): [
+        "I'm the one who looks after her, she doesn't hear well", "no, I'm his wife, he's very deaf",
+        "she's in the nursing home, I'm her daughter", "he doesn't answer the phone anymore, I'm his son",
+        "this is the home help", "I'm from the care agency, she's resting",
+        "I'm her next of kin", "she has dementia, I'm her daughter and I deal with her calls",
+        "I'm the district nurse visiting her", "it's her carer, she's having her lunch"],
+    ("identity", "not_patient", "nonnative-relative"): [
+        "no, he is my husband, he not here", "she is my mother, she sleep now", "I am his wife",
+        "no no, I am the son", "he is working, I am wife", "she not at home", "this is her daughter speaking",
+        "he go out, I am his brother", "no, is not him, is his father", "my husband is not here now",
+        "my mother, she don't speak English, I am the daughter", "no sir, I am her husband"],
+    ("identity", "not_patient", "parent-of-child"): [
+        "she's seven, I'm her mum", "he's my son, he's at school", "that's my little boy, I'm his dad",
+        "she's only a baby, this is her mother", "I'm the parent", "he's a minor, you're speaking to his father",
+        "I'm her mum, I book her appointments", "that's my daughter, she's at school"],
+    ("identity", "not_patient", "unavailable"): [
+        "he's not available", "she's unavailable at the moment", "he's not around", "she's busy with the baby",
+        "he's at the pub", "she's at church", "he's gone fishing", "she's upstairs asleep",
+        "he's having a lie down", "she's on holiday", "he's in the hospital at the minute", "she's out the back",
+        "he's just popped to the shop", "she's not in today", "he's on a night shift, sleeping",
+        "she's gone to her sister's"],
+    ("identity", "not_patient", "fetching"): [
+        "hold on I'll get her", "wait I'll get him for you", "one sec, I'll fetch my mum",
+        "let me get her, she's in the kitchen", "I'll just grab him", "hang on I'll pass you to her",
+        "he's here, let me get him to the phone", "she's just coming, I'm her husband"],
+    ("identity", "not_patient", "other-person"): [
+        "no this is linda", "no it's her sister", "I'm not maria, I'm her mum", "no, you're speaking with her husband",
+        "nope, it's his flatmate", "no I'm the other one, the wife", "it's not me, it's my brother you want",
+        "no, that's my dad, I'm the son", "not me, you want my wife", "that's my husband's name, not mine"],
+    ("identity", "not_patient", "rambling"): [
+        "oh well she's not here, she went to her daughter's and I don't know when she'll be back, I'm her husband",
+        "well I'm his wife and he's out at the moment, he's always out to be honest",
+        "um no it's her mum here, she's at uni now, she left her phone with us",
+        "no love, I'm the neighbour, I'm just minding the house while they're away",
+        "his phone rang so I picked it up, I'm his mate, he's in the loo"],
+    ("identity", "not_patient", "bare-no-3"): [
+        "no it isn't", "no, not me", "no, wrong one, I'm not her", "no that's not who I am",
+        "no, sorry, that isn't me", "no I'm not that person", "no, I am not this person"],
+    ("identity", "question", "elder-who"): [
+        "who did you say? I'm hard of hearing", "who's that calling?", "what? who is it?",
+        "who is this please, speak louder", "is that the surgery?", "is this the doctor's?",
+        "are you from the hospital?", "is this about my tablets?", "who's calling, is it the bank?",
+        "who wants to know?"],
+    ("identity", "question", "nonnative-who"): [
+        "who is speaking please", "from where you are calling", "what is this call for", "you are who?",
+        "which company you are", "what you want from her", "why you calling", "who is calling me please"],
+    ("identity", "question", "fishing-3"): [
+        "can you leave the details with me", "I'll give her the message, what is it",
+        "is it about her test results", "which clinic is it then", "what time does she need to be there"],
+    ("identity", "wrong_number", "wrong-3"): [
+        "no one of that name here, sorry", "I don't know this person", "you got wrong number",
+        "no, nobody named like that", "I've had this number two months, don't know them",
+        "this is a new phone, I don't know who that is", "nope no one called that in this house",
+        "you've got the wrong phone, mate", "I'm not who you think I am, you've got the wrong number",
+        "there's no maria here, you've got the wrong number", "wrong person sorry, I think it's a mistake",
+        "I don't know who that is, this is my mobile"],
+    ("identity", "opt_out", "stop-3"): [
+        "don't ring here no more", "please no more calling this house", "I told you already, stop phoning me",
+        "we don't want calls, take us off", "you're always ringing, stop it", "stop calling my mum",
+        "don't call her again, take her off your list", "no more calls to this number please"],
+    ("identity", "callback_later", "later-3"): [
+        "can you ring back later, I'm feeding the baby", "he'll be back at six, ring then",
+        "try again after lunch, I'm busy", "call back in the evening when she's home", "now's not good, ring later",
+        "I'm in the car, phone me later", "could you call back tomorrow, it's a bad time", "later please, I'm busy"],
+    ("identity", "human", "person-3"): [
+        "can I talk to someone real", "I don't talk to machines, get me a person", "put me on to the receptionist",
+        "is there a real person there"],
+    ("identity", "unclear", "noise-3"): [
+        "eh?", "what's that?", "hello? hello?", "speak up, I can't hear", "sorry the baby's screaming",
+        "wait, the tv's too loud", "hello, who? sorry", "what you say", "come again?", "sorry, you're very quiet",
+        "what? the line's terrible"],
+    # ---- appointment -------------------------------------------------------------------------------------
+    ("appointment", "confirm", "elder-yes"): [
+        "oh yes dear, I'll be there", "yes, my son will drive me", "yes, I'll come, I've written it down",
+        "yes, I'll be there if the bus is on time", "yes love, I'll be there", "oh yes, I never miss them",
+        "yes, my daughter's bringing me", "yes I'll be in, I've got it on the calendar in the kitchen",
+        "I'll be there, don't you worry", "yes, I'll get a taxi there"],
+    ("appointment", "confirm", "nonnative-yes"): [
+        "yes I come", "yes I will come that day", "I am coming, yes", "ok I come", "yes, no problem, I come",
+        "yes I will be there that time", "I come for sure", "yes yes I coming", "ok fine I will attend",
+        "yes I will reach on time", "sure, I am coming", "yes I can come for appointment"],
+    ("appointment", "confirm", "teen-yes"): [
+        "yeah ok", "yeah I'll be there", "sure whatever, I'll come", "yep coming", "yeah I'll go",
+        "k yeah", "ya ok", "yeah fine I'll be there", "mhm I'll be there"],
+    ("appointment", "confirm", "hedged-3"): [
+        "I think so, probably", "yes I should think so", "I think I can, yeah", "should be fine",
+        "I expect so", "yeah most likely", "I'd say yes", "all being well, yes", "god willing, yes",
+        "fingers crossed, yes", "yeah I'll try to be there, I should make it", "I'm fairly sure I can make it"],
+    ("appointment", "confirm", "self-correct"): [
+        "no wait, yes I can", "no, hang on, yes that's fine", "I can't, oh no wait, that's Tuesday, yes I can",
+        "actually yes, I'll be there", "um no, I mean yes, I'll come", "oh, let me think, yes that's fine",
+        "no sorry I was thinking of something else, yes I'll be there", "wait is that the 5th? yes that's fine"],
+    ("appointment", "confirm", "wrapped-question"): [
+        "can't I just keep it?", "could I just keep it as it is?", "why would I change it? I'll be there",
+        "is it okay if I just come as planned?", "can you leave it booked?", "can we keep it the way it is?",
+        "I'll be there, is that all?", "can you keep me booked in?"],
+    ("appointment", "confirm", "buried-yes"): [
+        "oh I was just going to ring you about that actually, but yes, I'll be there",
+        "well the kids are off school that week but my mum can have them so yes I can come",
+        "sorry I'm at the shops, um, yes, that's fine, I'll be there",
+        "the dog's going mad, sorry, yes I'll be there", "my husband was asking about that, yes we'll be there",
+        "I had it in the diary for the wrong day but yes that's fine, I'll come",
+        "I've got a lot on that week, but I can make that, yes",
+        "traffic permitting, yes I'll be there", "sorry I'm just driving, yeah that's fine, I'll come"],
+    ("appointment", "confirm", "regional-yes"): [
+        "grand, I'll be there", "no bother, I'll be in", "that's grand", "righto, see you then",
+        "too easy, I'll be there", "sure look, I'll be there",
+        "cheers, I'll be there", "will do", "I'll be there for sure", "yes I'll be coming only",
+        "that suits me fine", "bang on, I'll be there", "you betcha", "ok so I'll see you then"],
+    ("appointment", "confirm", "asr-yes"): [
+        "yes ill be they're", "yeah I'll be there at that time", "yes I can make et", "sure I'll be they're",
+        "yeah I can come in then", "yes that's find", "that work for me", "yes I will be the", "yep I'll be dare"],
+    ("appointment", "reschedule", "elder-cannot"): [
+        "oh I can't, I've no one to drive me that day", "no dear, that's my hospital day",
+        "I can't get there that early, the buses don't run", "my daughter can't bring me then",
+        "no I can't, I've got the chiropodist", "not that day, I have the grandkids",
+        "I don't go out in the dark, can it be earlier", "no, that's no good, I'll be at my sister's"],
+    ("appointment", "reschedule", "nonnative-cannot"): [
+        "no I cannot come that day", "that day I am working, other day please", "I am not free that time",
+        "no possible that day", "I cannot, please change", "I want other date", "please give another time",
+        "that day not ok for me", "I am out of station that day", "please can you change the date",
+        "this date I am busy, give some other date", "no that time I am in office"],
+    ("appointment", "reschedule", "parent-cannot"): [
+        "I've got school pickup then, can we do later", "the kids are off sick, can we move it",
+        "I can't, I've no childcare that day", "that's nursery drop off, anything after ten",
+        "no I've got the school run", "can we do it when the kids are at school",
+        "I'll have the baby with me, could we do another day"],
+    ("appointment", "reschedule", "wrapped-question"): [
+        "could I not come a bit later?", "is there no way to do it the next day?", "can't we make it the friday?",
+        "any chance of the week after?", "would the afternoon be possible instead?",
+        "is there nothing on a weekend?", "could I come in a bit earlier maybe?",
+        "how about the following tuesday?", "what about the same time next week?", "could we make it a monday?"],
+    ("appointment", "reschedule", "buried-cannot"): [
+        "well I was going to say, the thing is I'm away that week so I'd need another time",
+        "I'd love to but I've got a wedding that day, can we find another",
+        "the problem is my shift changed and I'm on days now so that won't do",
+        "sorry I'm in the car, but no, I can't do that one, another day please",
+        "oh the baby's crying, sorry, no I can't make that, is there another time",
+        "I've just started a new job so I can't really get off then"],
+    ("appointment", "reschedule", "hedged-no"): [
+        "I don't think I'll make it", "probably not, no", "I doubt it", "unlikely, to be honest",
+        "I'm not sure I can, could we move it", "I'd struggle with that day", "maybe not that day",
+        "I really don't think so", "not likely"],
+    ("appointment", "reschedule", "self-correct"): [
+        "yes, oh wait no, I'm away then", "yeah that's, no actually I've got work, sorry",
+        "sure, oh hang on, no I can't that day", "I can, no sorry, I can't, can we change it",
+        "yes I'll, oh no that's the day of the funeral, can we move it"],
+    ("appointment", "reschedule", "regional"): [
+        "I can't do that one, I'm at work", "no can't make that mate", "that's no use to me",
+        "I'm not able for that day", "that doesn't suit, sorry", "I can't swing that",
+        "I'll be out of station", "that's a no go for me", "can we prepone it", "I'm flat out that day"],
+    ("appointment", "reschedule", "asr"): [
+        "can we re schedule", "I can't make it that day can we do a nother", "I need to chain the time",
+        "can I reshedule", "can we make it an other day", "I cant do that time",
+        "is they're a later time", "I'm not able to make it then can we move it"],
+    ("appointment", "cancel", "cancel-3"): [
+        "I don't need it no more", "no, I want to cancel it, I am better",
+        "please cancel, I am going back to my country",
+        "cancel it love, I've had it done privately", "my husband passed, I won't be needing it",
+        "I've had the operation elsewhere so cancel", "we've moved to a different practice, so cancel please",
+        "don't bother with it, I won't come", "forget it, I'm not coming", "no I won't be coming at all",
+        "cancel that for me please", "just knock it on the head",
+        "I'm not bothering with it now", "I'd like it cancelled", "cancel, cancel", "cancell it",
+        "can you cancel", "I want to cancel, not move it", "I'll ring when I need another, cancel this one"],
+    ("appointment", "cancel", "wrapped-question"): [
+        "can I just cancel it?", "is it okay if I cancel?", "could you cancel it for me?",
+        "do I have to come? I'd rather cancel", "can we just call it off?"],
+    ("appointment", "callback_later", "later-3"): [
+        "sorry I'm in the middle of bath time, can you call me back", "I'm at the school gate, ring me later",
+        "the baby's crying, call back in an hour", "I'm at work, I can't talk, call me this evening",
+        "ring me back after seven", "I can't hear you, I'm on the train, call back later",
+        "I need to ask my husband first, can you call me tomorrow", "let me check with my daughter and call me back",
+        "busy now, later", "call tomorrow please, I'm busy", "I'm in a shop, phone me back later",
+        "catch me later, I'm flat out", "give us a bell later", "I'm at the hospital, try me tomorrow",
+        "ring back after the kids are in bed", "I'm just out the door, can you call later"],
+    ("appointment", "not_patient", "not-patient-3"): [
+        "she's not here, I'm her husband, I'll tell her", "this is his mum, he's at school, I'll let him know",
+        "I'm not the patient, I'm his carer", "you're talking to her daughter", "I'm his wife, he's at work now",
+        "this isn't her, it's her sister", "I'm only the babysitter", "he is my father, he not home",
+        "I just answer her phone, I'm the nurse"],
+    ("appointment", "wrong_number", "wrong-3"): [
+        "I don't have appointment, wrong number", "I never booked anything, you've got the wrong person",
+        "who? no one by that name here", "I'm not with that clinic, wrong number",
+        "you must be after someone else, wrong number", "I'm not registered there, you've got the wrong person"],
+    ("appointment", "opt_out", "stop-3"): [
+        "I don't want these phone calls, stop", "please stop, no more calling", "no more calls please, thank you",
+        "stop phoning, I've told you", "you lot keep ringing, stop it", "don't call my mobile again",
+        "I'm fed up of these calls, stop ringing", "no more robot calls please", "take my number off your system",
+        "stop calling, I am not interested", "please remove me, no more calls", "don't be ringing me again"],
+    ("appointment", "question", "elder-q"): [
+        "which surgery is it, the one on the high street?", "is it the lady doctor?",
+        "what time did you say, dear?", "is it the morning or afternoon?", "can my son come in with me?",
+        "will there be stairs?", "do I need to bring my tablets?", "is it the same place as before?",
+        "what's it for, love?", "is it for my eyes or my ears?"],
+    ("appointment", "question", "nonnative-q"): [
+        "what time is appointment", "which date is it", "where is the clinic please", "I need bring something?",
+        "is doctor speaking hindi", "what is the address of clinic", "how much I have to pay",
+        "which doctor I am seeing", "the appointment is for what", "can I bring my interpreter"],
+    ("appointment", "question", "other-q"): [
+        "is it on the ground floor", "do I need to bring a sample", "will it be a long wait",
+        "can I park out front", "do I need to fill in forms beforehand", "will I need someone to drive me home",
+        "is it okay to eat beforehand", "can I bring the kids along", "is there a toilet there",
+        "will I get my results that day", "is this the one for my knee", "who's my doctor for that",
+        "how long will it be roughly", "do I still need to come if I feel fine?"],
+    ("appointment", "human", "person-3"): [
+        "I want talk to a real person", "can I speak to the girl at the desk", "put me through to reception",
+        "I'd rather talk to a human being", "is there anyone there I can speak to", "get me the surgery",
+        "I don't like talking to these machines, put me to someone", "let me speak to the practice manager",
+        "can I talk to my doctor", "I want to speak to someone about my appointment"],
+    ("appointment", "unclear", "unclear-3"): [
+        "eh?", "what's that love?", "I can't hear you, speak up", "what? I didn't get that",
+        "sorry, the kids are screaming, what?", "I don't understand", "sorry, my English not so good, again please",
+        "slowly please", "sorry I'm a bit confused", "hmm, not sure really",
+        "maybe, maybe not", "I'll see", "I have to check", "depends on the weather", "could be",
+        "let me see, hmm", "I'm not sure, I'll have to ask my wife", "who knows", "dunno",
+        "sorry, were you talking to me", "hang on, hang on"],
+    # ---- yes_no --------------------------------------------------------------------------------------------
+    ("yes_no", "confirm", "yes-3"): [
+        "yes please, that'd be lovely", "oh yes, go on", "yes, that's fine, thank you dear", "yes I want",
+        "yes please do it", "ok, do it", "yeah, go for it", "yeah sure, why not", "aye go on",
+        "yes, I'd like that please", "I think so, yes", "grand, yes", "ok yes please", "yes that's good"],
+    ("yes_no", "unclear", "no-3"): [
+        "no no, that's fine", "no thank you dear", "no, nothing", "no I don't need", "no thanks love",
+        "no, you're alright", "nah I'm good", "no that's all", "no, I'm sorted", "no ta", "no, all good",
+        "not needed thank you", "no, no more", "nothing more, thanks"],
+    ("yes_no", "unclear", "unsure-3"): [
+        "eh? what?", "I don't know really", "um, I'm not sure", "could you say it again", "maybe, I don't know"],
+    ("yes_no", "question", "q-3"): [
+        "how will you send it", "is that a text or a letter", "what would that involve", "does it cost me"],
+    ("yes_no", "opt_out", "stop-3"): [
+        "no, and stop ringing me", "no, just stop calling"],
+    ("yes_no", "human", "person-3"): [
+        "put me through to someone please", "I'd like a real person"],
+    ("yes_no", "callback_later", "later-3"): [
+        "ring me back later, I'm busy", "can you call again tomorrow"],
+    # ---- slot_choice ---------------------------------------------------------------------------------------
+    ("slot_choice", "confirm", "pick-3"): [
+        "the first one, dear", "the morning one, I don't like going out late", "second one is ok",
+        "first one is good for me", "I take the first", "I will take second one", "the last one you said",
+        "the tuesday, please", "the one at ten", "ten is better", "I'll do the early one", "number two please",
+        "the afternoon, that one", "go for the first", "yeah the second", "the thursday one suits me",
+        "I'll grab the last one", "the early one, before the school run", "the first, if that's ok",
+        "the 2 o'clock one please", "ok the monday one", "uh the second I think", "the one in the morning please",
+        "the latest one you have", "the one on wednesday is good"],
+    ("slot_choice", "reschedule", "none-3"): [
+        "none of that is good", "no, those are no good", "nothing else?", "any other day maybe",
+        "do you have later ones", "all of those are bad for me", "I can't do any of them", "not those, sorry",
+        "is there something on a saturday", "can it be in the evening", "anything after the school run",
+        "none of them, I work those days", "haven't you got anything later?", "those don't suit, anything else",
+        "what else is there"],
+    ("slot_choice", "question", "q-3"): [
+        "which one is the morning", "is the first one with the same doctor", "where is the second one",
+        "how long is each one"],
+    ("slot_choice", "unclear", "unclear-3"): [
+        "sorry, what were they", "say them again slowly", "hmm, I don't know", "wait, I need my diary",
+        "eh? which ones?"],
+    ("slot_choice", "cancel", "cancel-3"): [
+        "actually just cancel it", "forget it, cancel"],
+    ("slot_choice", "callback_later", "later-3"): [
+        "let me check and call me back", "ring me back later with times"],
+    ("slot_choice", "human", "person-3"): [
+        "can I speak to reception about it"],
+    # ---- more, where CV on the batch above was weakest (unclear, cancel, question) and for identity safety ----
+    ("identity", "not_patient", "roles-3"): [
+        "this is his support worker", "I'm her care worker", "it's the home carer here",
+        "I'm from social services, I'm with her now", "this is his key worker", "I'm the interpreter for the family",
+        "I have power of attorney for her", "this is the housekeeper", "I'm the cleaner, they're out",
+        "I'm the au pair", "this is the lodger", "I'm her foster mum", "I'm his PA, he's in a meeting"],
+    ("identity", "not_patient", "unavailable-3"): [
+        "he's not available right now", "she can't talk, she's poorly", "he's indisposed", "she's in with the doctor",
+        "he's out walking the dog", "she's at bingo", "he's still in bed", "she's not up yet", "she's lying down",
+        "he's in the garden, he can't hear the phone", "he's not available, sorry", "she's not available today"],
+    ("appointment", "unclear", "unclear-4"): [
+        "I'm not sure what day it is today", "hmm, I'd have to look", "can't say", "oh gosh, I don't know",
+        "not a clue", "um, er", "I'd need to think on it", "wait what was the question", "sorry I zoned out",
+        "sorry, what was that about", "I don't rightly know", "maybe yes, maybe no", "no idea to be honest",
+        "sorry love, you lost me"],
+    ("appointment", "cancel", "cancel-4"): [
+        "I won't be needing it, thanks", "no need for it anymore, I'm all healed up",
+        "I'm not coming in at all, take it off", "scratch that appointment", "bin it, I don't need it",
+        "I want to get rid of the appointment", "just cancel the whole thing",
+        "I had it sorted at the walk-in, cancel it",
+        "the GP sorted it, so I don't need this one", "we won't be needing it, cancel", "it's no longer required",
+        "I'm not interested in the appointment anymore"],
+    ("appointment", "question", "q-4"): [
+        "is that the one at the hospital or the surgery",
+        "have I got to bring anything", "what's the doctor's name again",
+        "will I get a reminder text", "do I have to take the whole day off for it", "how will I know where to go",
+        "is there a bus stop near it", "will they take bloods", "is there a lift", "what's it to do with",
+        "is that this tuesday or next"],
+    ("appointment", "confirm", "after-aside"): [
+        "oh hello, yes, I'm coming", "sorry I was in the garden, yes I'll be there",
+        "hang on let me turn the radio down, right, yes that's fine", "ah the kettle, sorry, yes I'll come",
+        "oh the appointment, yes I'll be there", "sorry, kids, be quiet, yes that's fine, I'll be there",
+        "I just got in the door, but yes, I'll be there"],
+    ("yes_no", "confirm", "yes-4"): [
+        "please, yes", "yes, that would help me", "yes, send it", "go on then love", "yes, that'd be handy",
+        "mm yes please"],
+    ("yes_no", "unclear", "no-4"): [
+        "no, not this time", "no, it's okay", "nah leave it", "no I'm fine ta", "no, that's me done"],
+    ("slot_choice", "confirm", "pick-4"): [
+        "whichever's earliest", "I'll take whatever's first", "the first one you said, the morning",
+        "number one is good", "that last one", "the one on the thursday"],
+    ("slot_choice", "reschedule", "none-4"): [
+        "nothing in the evening at all?", "I work all those, anything on the weekend", "none are good, sorry",
+        "could you look at the week after"],
+}
+
+
 def asr_variant(text: str) -> str:
     """A spoken-ASR form: lower case, no punctuation, a filler in front (picked by a hash of the text)."""
     plain = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
@@ -401,9 +741,35 @@ def asr_variant(text: str) -> str:
     return f"{filler} {plain}"
 
 
-def rows() -> list[dict[str, str]]:
+BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3)
+assert sum(map(len, BATCHES)) == len(set().union(*BATCHES)), "a family name is reused across batches"
+
+
+def _keys(text: str) -> set[str]:
+    """The ways two replies count as the same text: as `agent.intents.classify` sees them (normalised), and as
+    tests/agent/test_intents.py compares them (lower case, letters, digits and spaces only)."""
+    from agent.intent_rules import normalize
+
+    return {normalize(text), " ".join("".join(c for c in text.lower() if c.isalnum() or c == " ").split())}
+
+
+def _heldout_keys() -> set[str]:
+    """`_keys` of every reply of every held-out file present. Only compared against, never printed: a generated
+    phrasing that happens to equal a held-out reply is left out of training (see `rows`), so no held-out reply
+    is trained on by accident."""
+    sys.path.insert(0, str(ROOT))
+    out: set[str] = set()
+    for path in sorted(OUT.parent.glob("intents_heldout*.jsonl")):
+        for line in path.read_text(encoding="utf-8").splitlines():
+            if line.strip():
+                out |= _keys(json.loads(line)["text"])
+    return out
+
+
+def all_rows() -> list[dict[str, str]]:
+    """Every phrasing and its ASR form, before the held-out check."""
     out: list[dict[str, str]] = []
-    for (context, intent, family), texts in [*FAMILIES.items(), *FAMILIES_2.items()]:
+    for (context, intent, family), texts in [item for batch in BATCHES for item in batch.items()]:
         for i, text in enumerate(texts):
             fam = f"{context}/{intent}/{family}/{i}"
             out.append({"text": text, "intent": intent, "context": context, "family": fam})
@@ -412,10 +778,17 @@ def rows() -> list[dict[str, str]]:
     return out
 
 
+def rows() -> list[dict[str, str]]:
+    """The training rows: `all_rows` less any that equals a held-out reply (`_keys`)."""
+    heldout = _heldout_keys()
+    return [r for r in all_rows() if not _keys(r["text"]) & heldout]
+
+
 def main() -> None:
     data = rows()
     OUT.write_text("".join(json.dumps(r) + "\n" for r in data), encoding="utf-8")
-    print(json.dumps({"rows": len(data), "file": str(OUT)}))
+    # Only the count of rows left out, never their texts.
+    print(json.dumps({"rows": len(data), "dropped_as_heldout": len(all_rows()) - len(data), "file": str(OUT)}))
 
 
 if __name__ == "__main__":
