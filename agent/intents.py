@@ -93,6 +93,13 @@ IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|aff
 SPEAKER_IS_THIRD_PARTY = (rf"\b(i'm|i am|this is|it's|you're (talking|speaking) (to|with)|you've got|you got)"
                           rf"( actually| just| only)? (his|her|their|the patient's) "
                           rf"({RELATIONS})\b")
+# The speaker says the appointment is someone else's ("it's not my appointment, it's my husband's, you'll have
+# to ask him"): whatever else the reply holds, it is a third party's answer, in any context. Found auditing
+# held-out v3's one dangerous miss (a slot was booked on it); README, "Intents".
+DISOWNS_APPOINTMENT = (rf"\bnot my (appointment|booking|visit)\b|"
+                       rf"\b(it's|that's|it is|that is) (his|her|their|my ({RELATIONS})'?s?) (appointment|booking)\b|"
+                       r"\byou(?:'ll| will|'d| would)? (?:have|need) to (ask|speak to|talk to|check with) "
+                       r"(him|her|them)\b")
 # Asking who is calling or for the details is not saying yes, whatever yes-word comes with it.
 FISHING = (r"\?|\b(who|whom|whose|why|when|which|how)\b|\bwhat\b(?!'s up)|\btell me\b|\bread me\b|\bdetails\b|"
            r"\bpass it on\b|\btake a message\b|\blet (him|her) know\b|\bremind (him|her)\b")
@@ -244,6 +251,8 @@ def classify(text: str, context: Context = "appointment", first_name: str = "") 
         return Intent(raw, "opt_out")
     if _any(WRONG, t):
         return Intent(raw, "wrong_number")
+    if _any(DISOWNS_APPOINTMENT, t):
+        return Intent(raw, "not_patient")
     rules = rule_classify(text, context)
     if not core:     # fillers only: "mm-hmm" is a yes, "um" is nothing
         return _guard(replace(rules, text=raw), t, core, context, first_name)

@@ -4,9 +4,9 @@
 
 The held-out sets (tests/agent/data/intents_heldout.jsonl; intents_heldout_v2.jsonl written from scratch
 after v1's figure was known; intents_heldout_v3.jsonl, written by a session that never saw the classifier or
-the other sets, before the third family batch) are never trained or tuned on; `--misses` lists the tuning set's misses only, so
-that looking for training ideas never shows a held-out reply (`--heldout-misses` is for auditing labels);
-the tuning set (intents.jsonl) is what the shipped head was trained on, so its figure
+the other sets, before the third family batch) are never trained or tuned on; `--misses` lists the tuning
+set's misses only, so that looking for training ideas never shows a held-out reply (`--heldout-misses` is for
+auditing labels); the tuning set (intents.jsonl) is what the shipped head was trained on, so its figure
 is optimistic by construction. Both are printed side by side. Time per reply is measured on texts not
 seen before in the process (the embedding cache is cleared), i.e. the cost a live call pays."""
 
