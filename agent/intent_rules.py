@@ -96,6 +96,7 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"push (it|that)|"
               r"earlier|later (time|date|in the day|in the week|one)|\bconflict|something came up|"
               r"doesn't work|won't work|not work for me|isn't good|is bad for me|bad day|"
+              r"\bnone of (them|those|these|that|the (times|slots|options))\b|\bneither (of (them|those|these)|one)\b|"
               r"(any|anything|something) (else|available|open|free)|(do|does|would) you have (any|anything|"
               r"something)|what else|(next|this) (week|monday|tuesday|wednesday|thursday|friday)|"
               r"(monday|tuesday|wednesday|thursday|friday)s? (would|works|is) (be )?better|"
@@ -157,7 +158,7 @@ BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no tha
 # is a no. Idioms that contain a negation but mean yes are taken out before looking for one.
 POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt)\b|\bnot a problem\b|\bwhy not\b|\bcan't wait\b|"
                    r"\b(wouldn't|won't|will not|not going to) miss it\b|\bnot bad\b")
-NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah)\b"
+NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah|none|neither)\b"
 # Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right", "i don't
 # think i'll make it": CONFIRM sees "i'll make it", and "don't" is not in NEGATION).
 NEGATIVE_HEDGE = (r"^(absolutely|definitely|certainly|of course|probably|i guess|i suppose|i think|i'm afraid|"

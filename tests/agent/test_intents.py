@@ -229,6 +229,8 @@ def test_a_reply_that_gives_the_appointment_to_someone_else_never_accepts_it(tex
     ("the 3 pm", "slot_choice", "confirm"),
     ("wednesday works", "slot_choice", "confirm"),
     ("what was the second time", "slot_choice", "question"),     # asking about an option is not picking it
+    ("none of that is good", "slot_choice", "reschedule"),        # "that is good" inside a refusal books nothing
+    ("neither of those, sorry", "slot_choice", "reschedule"),
 ])
 def test_rules_found_wrong_by_the_family_rows(text: str, context: str, want: str):
     assert classify(text, context).intent == want
