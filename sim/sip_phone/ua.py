@@ -115,8 +115,11 @@ class _Ear(pj.AudioMediaPort):
         self.frames: deque[bytes] = deque(maxlen=3000)
 
     def onFrameReceived(self, frame: pj.MediaFrame) -> None:
-        if frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size:
-            self.frames.append(bytes(frame.buf))
+        # The media thread can call a port whose Python side is being torn down (its attributes already gone);
+        # an exception escaping a pjsua2 callback aborts the whole phone network, so a late frame is dropped.
+        frames = getattr(self, "frames", None)
+        if frames is not None and frame.type == pj.PJMEDIA_FRAME_TYPE_AUDIO and frame.size:
+            frames.append(bytes(frame.buf))
 
 
 class _Mouth(pj.AudioMediaPort):
@@ -138,7 +141,13 @@ class _Mouth(pj.AudioMediaPort):
             return bool(self._pcm)
 
     def onFrameRequested(self, frame: pj.MediaFrame) -> None:
-        with self._lock:
+        lock = getattr(self, "_lock", None)    # torn down (see _Ear.onFrameReceived): silence
+        if lock is None:
+            frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
+            frame.buf = pj.ByteVector(bytes(audio.FRAME_BYTES))
+            frame.size = audio.FRAME_BYTES
+            return
+        with lock:
             chunk = bytes(self._pcm[: audio.FRAME_BYTES])
             del self._pcm[: audio.FRAME_BYTES]
         frame.type = pj.PJMEDIA_FRAME_TYPE_AUDIO
