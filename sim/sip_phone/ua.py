@@ -345,6 +345,8 @@ class Leg(pj.Call):
         self.record.ended_at = _iso(time.time())
         self.timers.clear()                # they hold closures over this leg: no cycles to outlive PJSIP
         self.recorders.clear()             # destroying the recorders closes their files
+        if self.ear is not None or self.mouth is not None:
+            self.endpoint.retired_ports.append((time.monotonic(), self.ear, self.mouth))
         self.ear = self.mouth = None
         gc.collect()
         if self.dir is None:
@@ -401,6 +403,10 @@ class SipEndpoint:
         self.voice = voice
         self.legs: list[Leg] = []
         self.ended: list[Leg] = []
+        # An ended leg's audio ports, kept a few seconds before they are destroyed: destroying a port while the
+        # conference bridge still delivers to it (the call's media is torn down after the DISCONNECTED callback)
+        # crashed the process (SIGSEGV in the media thread).
+        self.retired_ports: list[tuple[float, Any, Any]] = []
         self.records: list[CallRecord] = []
         self.seq = 0
         self.stopping = False
@@ -492,6 +498,9 @@ class SipEndpoint:
             self._reap()
 
     def _reap(self) -> None:
+        if self.retired_ports and self.retired_ports[0][0] < time.monotonic() - 5.0:
+            cutoff = time.monotonic() - 5.0
+            self.retired_ports = [r for r in self.retired_ports if r[0] >= cutoff]
         while self.ended:
             leg = self.ended.pop(0)
             if leg in self.legs:
@@ -535,5 +544,6 @@ class SipEndpoint:
         if self._log:
             self._log.close()
         del self.account
+        self.retired_ports.clear()
         gc.collect()    # every Call and media port must be gone before PJSIP is (their destructors call it)
         self.ep.libDestroy()
