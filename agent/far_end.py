@@ -14,12 +14,14 @@ from typing import Literal, Protocol
 class Turn:
     """What the far end does next: say something, press keys, stay silent, or hang up. `barge_in`: the far
     end started speaking before the agent's last line had finished (on a phone line the agent's speech is
-    then cut off; LiveKit marks that line `interrupted`)."""
+    then cut off; LiveKit marks that line `interrupted`). `pause_s`: the far end takes this long to answer (a
+    person thinking; typed turns otherwise arrive at once, faster than anyone speaks)."""
 
     text: str | None = None
     dtmf: str | None = None
     hang_up: bool = False
     barge_in: bool = False
+    pause_s: float = 0.0
 
     @property
     def silent(self) -> bool:

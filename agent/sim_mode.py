@@ -93,6 +93,8 @@ class TextTransport:
             if turn.hang_up:
                 return True
             text = dtmf_text(turn.dtmf) if turn.dtmf else (turn.text or SILENCE_TEXT)
+            if turn.pause_s:
+                await asyncio.sleep(turn.pause_s)
             if turn.barge_in:
                 await self._spoken_over(agent, record)
             await session.run(user_input=text)

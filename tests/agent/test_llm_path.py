@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from agent.far_end import Turn
 from agent.session_factory import brains
 from clinic.settings import get_settings
 from sim.local_llm import LocalLLM, start_local_llm
@@ -244,12 +245,14 @@ def test_a_yes_to_the_model_s_own_question_is_not_taken_as_confirming(world, run
 def test_the_model_takes_over_again_once_it_recovers(world, run_call, conn, monkeypatch, own_endpoint):
     # One 500 on the third request: the script answers that turn, FallbackAdapter's recovery probe (in the
     # background) finds the endpoint well again, and the model carries on from the script's turns (it reads
-    # the tool results, not the script's sentences): here it books the option the patient picked.
+    # the tool results, not the script's sentences): here it books the option the patient picked. The patient
+    # takes a second over each answer after the failure, as people do: typed turns otherwise arrive within
+    # milliseconds, and the test then raced the probe rather than testing the switch back.
     server = own_endpoint("--fault", "http_500", "--fault-after", "2")
     server.set_fault("http_500", after=2, times=1)
     _use(monkeypatch, server)
-    result = run_call(ScriptedFarEnd(["yes, speaking", "I can't make it", "Thursday afternoon", "the second one"]),
-                      brain=brains)
+    result = run_call(ScriptedFarEnd(["yes, speaking", "I can't make it", Turn(text="Thursday afternoon", pause_s=1.0),
+                                      Turn(text="the second one", pause_s=1.0)]), brain=brains)
     served = server.requests()
     failed_at = next(i for i, r in enumerate(served) if r["fault"] == "http_500")
     later = [r for r in served[failed_at + 1:] if r["tool_call"] is not None]
