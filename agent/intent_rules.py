@@ -64,10 +64,10 @@ OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't
            r"^(please |just |ok |okay )*stop( (it|now|please|just stop))*$|please stop\b(?! by)|"
            r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more (\w+ )?calls|"
            r"stop these calls|lose my number|opt out")
-WRONG = (r"wrong (number|person|house)|no (one|body) (here )?(by|with|named|called) th|nobody (here )?(by|named|"
-         r"called|with) th|(there's|there is) no (one|body|\w+) (here|by that)|never heard of|don't know (any|a|who|"
-         r"an?) |(you've|you have|you got) the wrong|not the right number|no \w+ (lives|living) here|"
-         r"doesn't live here|dialed wrong|misdialed|no such person")
+WRONG = (r"wrong (number|person|house)|no (one|body) (here )?(by|with|of|named|called)( like)? th|nobody (here )?(by|"
+         r"named|called|with|of)( like)? th|(there's|there is) no (one|body|\w+) (here|by that)|never heard of|"
+         r"don't know (any|a|who|an?) |(you've|you have|you got) the wrong|not the right number|"
+         r"no \w+ (lives|living) here|doesn't live here|dialed wrong|misdialed|no such person")
 HUMAN = (r"\b(speak|talk|chat) (to|with) (a |an |the |someone|somebody|real|actual|live|human|person|staff|"
          r"receptionist|front desk|office|doctor|nurse)|real person|live person|actual person|human being|"
          r"\bhuman\b|\boperator\b|representative|front desk|transfer me|put me through|connect me|"
@@ -89,7 +89,9 @@ CANCEL = (r"\bcancel|don't need (it|the appointment|that appointment|to come)|no
           r"not (going to be )?(coming|going) (in|at all)|call it off|scrap (it|that|the appointment)|"
           r"(drop|delete) (it|the appointment|my appointment)|i'm not coming|we're not coming|"
           r"(found|going to|switched to|seeing) (a |another )?(different|another|new) (doctor|clinic|office)|"
-          r"already (been seen|saw)|feeling better now so|don't want (it|the appointment|to come)")
+          r"already (been seen|saw)|feeling better now so|don't want (it|the appointment|to come)|"
+          r"(won't|will not) be (coming|going)( in)? at all|no (longer )?need for (it|the appointment|that appointment|"
+          r"the visit)")
 RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(different|another|other|new) "
               r"(time|day|date|slot|appointment)|can't make|can't come|can't do|won't (be able to )?make|"
               r"not going to make|not going to be able|not (be )?able to (make|come|do)|won't be able|rather|instead|"
@@ -101,27 +103,29 @@ RESCHEDULE = (r"reschedul|\bmove (it|the|my|that)|change (it|the|my|that)|(diffe
               r"something)|what else|(next|this) (week|monday|tuesday|wednesday|thursday|friday)|"
               r"(monday|tuesday|wednesday|thursday|friday)s? (would|works|is) (be )?better|"
               r"(morning|afternoon|evening) (would|works|is) (be )?better|better (on|in|for)|prefer|"
-              r"bump it|postpone|out of town|i'll be away|travell?ing|(another|some other) time works|"
+              r"bump it|postpone|out of (town|station|the country|state)|i'll be away|travell?ing|"
+              r"(another|some other) time works|"
               r"(after|before) (\d|one|two|three|four|five|six|seven|eight|nine|ten|eleven|noon)|week after|"
               r"(?<!line )(?<!signal )(?<!connection )(?<!reception )\b(is|are) bad\b|"
               r"(monday|tuesday|wednesday|thursday|friday)s? (would|works?|is) (be )?better|"
               r"\b(it|that) (later|earlier)\b|^(next |this |on |maybe )?(monday|tuesday|wednesday|thursday|friday|"
               r"saturday|sunday)s?( (morning|afternoon|evening))?$|^(in the )?(mornings?|afternoons?|evenings?)$")
 QUESTION = (r"\b(where|what|when|how|who|which|why)\b.*|^(does|do|is|are|can|will|would|should|could) (the|he|she|it|"
-            r"they|there|you|i|we|my|this|that)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
+            r"they|there|you|i|we|my|this|that|doctor|dr|doc)\b|\bis (there|it|parking)\b|\b(do|should|can|will|"
             r"does) (i|we|you) (need|bring|park|have to|come|eat|fast)|\bparking\b|\baddress\b|"
             r"\bbring\b|\binsurance\b|\bdirections\b|\bhow long\b|\bprepare|\bfast(ing)?\b")
 CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|all right|absolutely|definitely|"
            r"of course|certainly|uh huh|mhm|mm hmm|affirmative|indeed|perfect|great|fine|sounds good|"
-           r"sure thing|you bet|that's right|that's correct|that's me|it is|i am|speaking|this is (she|he|him|"
-           r"her|me)|you got (him|her|me|it)|yes please|please do|go ahead|confirm|confirmed|i think so|"
-           r"i guess|probably|should be|works|good)\b|\bconfirm\b|i'll be there|we'll be there|i'll make it|"
+           r"sure thing|you bet|that's right|that's correct|that's me(?! (done|finished|sorted))|it is|i am|speaking|"
+           r"this is (she|he|him|her|me)|you got (him|her|me|it)|yes please|please do|go ahead|confirm|confirmed|"
+           r"i think so|i guess|probably|should be|works|good)\b|\bconfirm\b|i'll be there|we'll be there|i'll make it|"
            r"\bsee you (then|there)|(that|it|which|this) (works|is fine|is good|sounds good|is perfect)|"
            r"\bstill (on|coming|good|planning)|that's (perfect|great|fine|good)|"
            r"count me in|i can make it|i can come|i'll come|be there|"
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
            r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
-           r"that's (him|her|me)|yes it is|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
+           r"that's (him|her|me)(?! (done|finished|sorted))|yes it is|"
+           r"\bi'll be (in|along)$|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
 # Keeping the booking as it is ("I'd like to keep my appointment", "leave it as it is").
 KEEP = (r"\b(keep|keeping) (it|my appointment|the appointment|that appointment|that one|the booking)\b|"
         r"\bno need to change (it|anything|a thing)\b|"
@@ -132,6 +136,28 @@ NEGATED_CHANGE = (r"\b(don't|do not|no need to|not going to|won't|will not|i'm n
                   r"((need|want|have) to |be )?(cancel|cancell?ing|reschedul\w*|chang\w*|mov\w*)"
                   r"( it| anything| a thing| that| the appointment| my appointment)?\b|"
                   r"\bnothing (needs|to) chang\w*\b")
+
+
+# A no taken back ("no wait, yes I can", "no sorry, I was thinking of something else, yes I'll be there"): what
+# follows the last yes-word decides. Found in CV on the third family batch, where the leading "no" made these a
+# reschedule (the commonest confusion in every held-out set's counts, too).
+_TAIL_COMMITS = r"^(i|we) (can|will|do|am|shall)\b(?! not)|^(i'll|we'll) (be|come|make)\b"
+
+
+def self_corrected_yes(core: str) -> bool:
+    """A leading no, then a yes-word whose tail commits (or is empty), with no negation or change in the tail."""
+    yeses = list(re.finditer(r"\b(yes|yeah|yep|yup)\b", core))
+    if not yeses or not _any(r"^(no|nope|nah)\b", core):
+        return False
+    tail = core[yeses[-1].end():].strip()
+    return (not negated(tail) and not _any(CANCEL, tail) and not _any(RESCHEDULE, tail)
+            and not _any(CALLBACK, tail) and (not tail or _any(CONFIRM, tail) or _any(_TAIL_COMMITS, tail)))
+
+
+# "I'm busy that day" / "I can't do that one, I'm at work": the busy-ness is about the appointment's time, not
+# about talking now, so it asks for another time (CV, third family batch).
+APPOINTMENT_TIME_REF = (r"\b(that|this|the) (day|date|one|morning|afternoon|evening|week|time)\b|"
+                        r"\bcan't (do|make) (it|that|then)\b")
 
 
 def negated_change(core: str) -> bool:
@@ -156,7 +182,8 @@ BACKCHANNEL_YES = (r"^((um|uh|well|oh|er) )?(uh huh|uh-huh|mm hmm|mm-hmm|mhm|mhm
 BARE_NEGATIVE = r"^(no|nope|nah|no no|not really|negative|no sir|no ma'am|no thanks|no thank you)$"
 # Negation-aware "yes": a yes-word followed by a negation ("absolutely not", "okay no", "right, no, I can't")
 # is a no. Idioms that contain a negation but mean yes are taken out before looking for one.
-POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt)\b|\bnot a problem\b|\bwhy not\b|\bcan't wait\b|"
+POSITIVE_IDIOMS = (r"\bno (problem|worries|doubt|bother)\b|\bnot a (problem|bother)\b|"
+                   r"\bno need to (call|ring|phone)( me| us)?( again| back)?\b|\bwhy not\b|\bcan't wait\b|"
                    r"\b(wouldn't|won't|will not|not going to) miss it\b|\bnot bad\b")
 NEGATION = r"\bnot\b|\b(can't|cannot|won't|isn't|wouldn't|ain't)\b|\b(no|nope|nah|none|neither)\b"
 # Negative hedges that no CONFIRM pattern covers ("i suppose not", "i don't think so", "that's not right", "i don't
@@ -216,12 +243,16 @@ def rule_classify(text: str, context: Context = "appointment") -> Intent:
         return Intent(raw, "confirm")
     if context != "identity" and negated_change(core):
         return Intent(raw, "confirm")
+    if context != "identity" and self_corrected_yes(core):
+        return Intent(raw, "confirm", choice=_choice(t))
     if _any(CALLBACK, re.sub(r"\bno need to call( me)?( again| back)?\b", " ", t)):
+        if context != "identity" and _any(APPOINTMENT_TIME_REF, core) and not _any(r"\b(call|ring|try|reach)\b", core):
+            return Intent(raw, "reschedule", negative=True)
         return Intent(raw, "callback_later")
     negated_cancel = _any(_NEG_CANCEL, t)
     if _any(CANCEL, t) and not negated_cancel:
         return Intent(raw, "cancel")
-    yeah_no = _any(r"^(yeah|yes|yea) no\b", core)
+    yeah_no = _any(r"^(yeah|yes|yea) no\b", re.sub(r"\s+", " ", re.sub(POSITIVE_IDIOMS, " ", core)).strip())
     asks = _any(r"^(what|which|when|where|who|how|is|was|are|does|do|can|could)\b", core)
     if context == "slot_choice" and not asks and (_choice(t) or _any(SLOT_NAMED, core) or _any(
             r"\bthe (earlier|later|earliest|latest|morning|afternoon|evening) (one|time|slot)\b", t)):

@@ -228,8 +228,9 @@ def to_act(text: str, label: str, context: str) -> str:
 # against 97.02 %; 0.15: lower), and it costs every reply an embedding (~13 ms) that the rules answer in
 # 0.1 ms: the stand-in LLM endpoint got slow enough that test_llm_path's recovery test lost its race.
 # With the third family batch (3,781 rows), 0.05 gives +0.32 points (96.11 % against 95.79 %; 0.15: 95.95 %)
-# and held-out v2 +1 reply, v3 +0; the recovery test lost its race in 2 of 3 runs again, so it stays off
-# until that test waits for the probe instead of racing it.
+# and held-out v2 +1 reply, v3 +0; the recovery test lost its race in 2 of 3 runs again (since fixed: its patient
+# now pauses after the failure). With the self-correction and appointment-time rules, 0.05 gives 96.56 % against
+# 96.61 % off: nothing left to gain, so it stays off and replies the rules answer cost no embedding.
 TRUSTED_RULES: frozenset[str] = frozenset({"cancel", "human", "not_patient", "confirm", "opt_out", "wrong_number",
                                            "callback_later", "reschedule"})
 
@@ -286,6 +287,11 @@ def _guard(it: Intent, t: str, core: str, context: Context, first_name: str) -> 
         return Intent(raw, "not_patient")
     if context != "identity":
         return it
+    if it.intent in ("reschedule", "cancel") and third_party(t):
+        # "she's travelling this week", "she's unwell": before identity, a reply about the patient is a third
+        # party's, whatever it says about the appointment (CV, second and third batches). Not "call back when
+        # she's home": a callback is what the third party asks for, and the policy books one.
+        return Intent(raw, "not_patient")
     if it.intent == "confirm" and not confirms_identity(raw, first_name):
         if third_party(t):
             return Intent(raw, "not_patient")

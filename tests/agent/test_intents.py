@@ -234,3 +234,27 @@ def test_a_reply_that_gives_the_appointment_to_someone_else_never_accepts_it(tex
 ])
 def test_rules_found_wrong_by_the_family_rows(text: str, context: str, want: str):
     assert classify(text, context).intent == want
+
+
+@pytest.mark.parametrize(("text", "want"), [
+    ("no hang on, yes, I can do that", "confirm"),               # a no taken back: the last yes decides
+    ("nope sorry, misheard you, yeah we'll be there", "confirm"),
+    ("no wait, yes, actually can we move it", "reschedule"),     # ...unless what follows the yes asks for a change
+    ("no, yes, I mean no, I can't", "reschedule"),
+    ("not a bother, we'll be along", "confirm"),
+    ("yep, no need to ring me again", "confirm"),                # "no need to call" is not a no
+    ("I won't be going in at all", "cancel"),
+    ("there's no need for the appointment now", "cancel"),
+    ("I'll be out of the country then", "reschedule"),
+    ("I'm working that afternoon", "reschedule"),                # busy at the appointment's time, not now
+    ("I'm at work, ring me back later", "callback_later"),       # busy now
+    ("does the doctor do evenings", "question"),
+])
+def test_rules_found_wrong_by_the_third_batch(text: str, want: str):
+    assert classify(text, "appointment").intent == want
+
+
+@pytest.mark.parametrize("text", ["he's away on business until friday", "she's in hospital, she can't make anything",
+                                  "he's having his operation that week", "she won't be needing it"])
+def test_before_identity_a_reply_about_the_patient_is_a_third_party(text: str):
+    assert classify(text, "identity").intent == "not_patient"
