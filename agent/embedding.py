@@ -5,7 +5,13 @@ sentence-transformers/all-MiniLM-L6-v2). That package's own loader needs sentenc
 a six-layer BERT over a ten-word reply is ~100 MFLOP, so a numpy forward pass is a few milliseconds and
 saves shipping torch in the agent image. pyproject.toml overrides its sentence-transformers dependency away.
 
-Output matches sentence-transformers: mean pooling over tokens, then L2 normalisation (384 floats)."""
+Output: what sentence-transformers gives (mean pooling over the last layer's tokens, then L2 normalisation, 384
+floats), followed by the same pooling of the third layer's output (384 more). Why the second view: the last layer
+is trained to put sentences on one topic together, and replies to one question all share a topic; the middle
+layer still carries more of the words themselves ("keep" against "change"). Validated across authors (train on
+every training part but one paraphrase batch, score that batch, whose writer the head never saw): the last layer
+alone 95.0 / 94.4 %, with the third layer's view 95.6 / 94.8 %; with max pooling instead 95.6 / 94.8 %; the
+[CLS] token or the word embeddings added nothing (README, "Intents")."""
 
 from __future__ import annotations
 
@@ -19,6 +25,7 @@ import numpy as np
 from threadpoolctl import ThreadpoolController
 
 DIM = 384
+MID_LAYER = 3   # the second view pools this layer's output (1-based: after three of the six layers)
 _MAX_TOKENS = 64   # replies are short; longer ones are cut (sentence-transformers uses 256 for this model)
 _HEADS = 12
 _LN_EPS = 1e-12
@@ -130,6 +137,7 @@ class MiniLM:
         self.layers = sum(1 for k in self.w if k.endswith("attention.self.query.weight"))
 
     def _encode_ids(self, ids: list[int]) -> np.ndarray:
+        """[last layer's mean, MID_LAYER's mean], each unit length (2 x DIM floats)."""
         w = self.w
         n = len(ids)
         x = (w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
@@ -154,14 +162,20 @@ class MiniLM:
             h = _gelu(lin(x, "intermediate.dense"))
             x = _layer_norm(x + lin(h, "output.dense"), w[p + "output.LayerNorm.weight"],
                             w[p + "output.LayerNorm.bias"])
-        pooled = x.mean(0)
-        return pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+            if i + 1 == MID_LAYER:
+                mid = _unit(x.mean(0))
+        return np.concatenate([_unit(x.mean(0)), mid])
 
     def embed(self, text: str) -> np.ndarray:
-        """One reply -> unit vector of 384 floats. BLAS runs single-threaded for it: the matrices are tiny,
-        and on a shared 2-core box multi-threaded OpenBLAS made a reply 5-10x slower, not faster."""
+        """One reply -> two unit vectors of 384 floats, end to end (the module docstring says why). BLAS runs
+        single-threaded for it: the matrices are tiny, and on a shared 2-core box multi-threaded OpenBLAS made a
+        reply 5-10x slower, not faster."""
         with _blas().limit(limits=1, user_api="blas"):
             return self._encode_ids(self.tok.encode(text))
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-12)
 
 
 @lru_cache(maxsize=1)

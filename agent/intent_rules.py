@@ -125,7 +125,7 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
            r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
            r"that's (him|her|me)(?! (done|finished|sorted))|yes it is|"
-           r"\bi'll be (in|along)$|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
+           r"\b(i'll|we'll) be (in|along)$|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
 # Keeping the booking as it is ("I'd like to keep my appointment", "leave it as it is").
 KEEP = (r"\b(keep|keeping) (it|my appointment|the appointment|that appointment|that one|the booking)\b|"
         r"\bno need to change (it|anything|a thing)\b|"

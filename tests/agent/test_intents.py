@@ -22,7 +22,9 @@ FAMILIES = Path(__file__).parent / "data" / "intents_families.jsonl"
 HELDOUT = Path(__file__).parent / "data" / "intents_heldout.jsonl"
 HELDOUT_V2 = Path(__file__).parent / "data" / "intents_heldout_v2.jsonl"
 HELDOUT_V3 = Path(__file__).parent / "data" / "intents_heldout_v3.jsonl"
-ALL_HELDOUT = pytest.mark.parametrize("path", [HELDOUT, HELDOUT_V2, HELDOUT_V3], ids=["v1", "v2", "v3"])
+HELDOUT_V4 = Path(__file__).parent / "data" / "intents_heldout_v4.jsonl"
+ALL_HELDOUT = pytest.mark.parametrize("path", [HELDOUT, HELDOUT_V2, HELDOUT_V3, HELDOUT_V4],
+                                      ids=["v1", "v2", "v3", "v4"])
 
 
 def test_labelled_set_is_big_and_uses_design_labels():
@@ -85,10 +87,10 @@ def _normalized(text: str) -> str:
     return " ".join("".join(c for c in text.lower() if c.isalnum() or c == " ").split())
 
 
-@pytest.mark.parametrize("path", [HELDOUT_V2, HELDOUT_V3], ids=["v2", "v3"])
+@pytest.mark.parametrize("path", [HELDOUT_V2, HELDOUT_V3, HELDOUT_V4], ids=["v2", "v3", "v4"])
 def test_no_held_out_reply_is_in_the_training_rows(path: Path):
     """v1 predates this rule (its rows were written before the training set had grown; the bench reports v1 on
-    its unseen texts too); v2 and v3 share no normalised text with any training row."""
+    its unseen texts too); v2, v3 and v4 share no normalised text with any training row."""
     trained = {_normalized(r["text"]) for r in _rows() + _families()}
     assert [r["text"] for r in _heldout(path) if _normalized(r["text"]) in trained] == []
 
@@ -103,7 +105,7 @@ def test_heldout_set_is_big_and_covers_every_label_and_context(path: Path):
 
 def test_heldout_accuracy():
     """v1: 96.3 % with the first family batch; 97.95 % with the second, the word-pair head and the negated-change
-    rule; 97.54 % with the third batch (README; target 97 %)."""
+    rule; 97.54 % with the third batch; 97.95 % with the middle-layer view (README; target 97 %)."""
     rows = _heldout()
     accuracy = 1 - len(_misses(rows)) / len(rows)
     assert accuracy >= 0.975, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
@@ -120,11 +122,19 @@ def test_heldout_v2_accuracy():
 
 def test_heldout_v3_accuracy():
     """v3 (written by a session that never saw the classifier or the other sets): 88.8 % before the third family
-    batch, 89.6 % after it, 89.9 % once its one dangerous miss was audited and guarded (README; target 97 %, not
-    reached)."""
+    batch, 89.6 % after it, 89.9 % once its one dangerous miss was audited and guarded, 90.3 % with the
+    middle-layer view (README; target 97 %, not reached)."""
     rows = _heldout(HELDOUT_V3)
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.895, f"{accuracy:.3f}"
+    assert accuracy >= 0.9, f"{accuracy:.3f}"
+
+
+def test_heldout_v4_accuracy():
+    """v4 (written blind like v3, before the rules and the middle-layer view of this change): 93.4 % before, 93.4 %
+    after (README; target 97 %, not reached)."""
+    rows = _heldout(HELDOUT_V4)
+    accuracy = 1 - len(_misses(rows)) / len(rows)
+    assert accuracy >= 0.93, f"{accuracy:.3f}"
 
 
 @ALL_HELDOUT
