@@ -59,7 +59,7 @@ def _any(patterns: str, t: str) -> bool:
 
 
 OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't (ever )?(call|contact|phone|ring) "
-           r"(me|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
+           r"(me|us|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
            r"take (me|my number|this number) off|remove (me|my number|this number)|off (your|the) (list|calling list)|"
            r"^(please |just |ok |okay )*stop( (it|now|please|just stop))*$|please stop\b(?! by)|"
            r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more (\w+ )?calls|"
@@ -125,7 +125,7 @@ CONFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|ok|okay|k|alright|
            r"the (first|second|third|last|1st|2nd|3rd|earlier|later) (one|option|time|slot)|"
            r"(first|second|third|last) one|option (one|two|three|1|2|3)|^(the )?(first|second|third|last)\b|"
            r"that's (him|her|me)(?! (done|finished|sorted))|yes it is|"
-           r"\bi'll be (in|along)$|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
+           r"\b(i'll|we'll) be (in|along)$|\bspeaking\b|this is \w+$|\b(wouldn't|won't|not going to) miss it\b")
 # Keeping the booking as it is ("I'd like to keep my appointment", "leave it as it is").
 KEEP = (r"\b(keep|keeping) (it|my appointment|the appointment|that appointment|that one|the booking)\b|"
         r"\bno need to change (it|anything|a thing)\b|"
