@@ -59,7 +59,7 @@ def _any(patterns: str, t: str) -> bool:
 
 
 OPT_OUT = (r"\b(stop|quit|cease) (calling|call|phoning|contacting|ringing)|don't (ever )?(call|contact|phone|ring) "
-           r"(me|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
+           r"(me|us|this number|here)|don't call (me )?(again|anymore|any more)|do not (call|contact)|never call|"
            r"take (me|my number|this number) off|remove (me|my number|this number)|off (your|the) (list|calling list)|"
            r"^(please |just |ok |okay )*stop( (it|now|please|just stop))*$|please stop\b(?! by)|"
            r"(don't|do not) want (these|your|any more|anymore|any) (\w+ )?calls|unsubscribe|no more (\w+ )?calls|"

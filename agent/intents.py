@@ -64,7 +64,8 @@ __all__ = ["DTMF_INTENTS", "DTMF_TEXT", "LABELS", "Context", "Intent", "Label", 
 # ---- third parties and the identity gate ---------------------------------------------------------------
 RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum|mommy|mummy|mother|mama|momma|"
              r"dad|daddy|father|papa|parents?|sons?|daughters?|child|children|kids?|brother|sister|siblings?|"
-             r"grand\w*|granny|nana|aunt\w*|uncle|niece|nephew|cousin|in law|step\w+|roommate|room mate|"
+             r"grand\w*|granny|gran|gramps|nana|nan|nanna|aunt\w*|uncle|niece|nephew|cousin|in law|step\w+|"
+             r"roommate|room mate|"
              r"flatmate|housemate|carer|caregiver|caretaker|care home|nurse|aide|assistant|secretary|guardian|"
              r"babysitter|nanny|housekeeper|cleaner|neighbou?r|friend|colleague|co ?worker|boss|interpreter|"
              r"translator|attorney|lawyer|relatives?|family|landlord|landlady|residence|household|home help|helpers?|"

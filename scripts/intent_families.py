@@ -733,6 +733,296 @@ FAMILIES_3: dict[tuple[str, str, str], list[str]] = {
 }
 
 
+
+# Fourth batch (families4): written from the label definitions in tests/agent/data/README.md by a new author,
+# aimed at what the first three batches lack: answers that only imply the intent ("I've got my kids that day",
+# "give my slot to someone else"), confirmations with no yes-word ("put me down as a yes", "sorted", "that's in
+# the diary"), confirmations with an aside or a question tacked on, slot picks said indirectly ("the later one
+# suits me", "whichever is in the morning"), third parties who say "yes" at the identity step, short clipped
+# replies, background talk, idiom (Scottish, Irish, Australian, Indian, Caribbean, US Southern), non-native
+# grammar, elderly politeness and annoyed callers; weighted to CV's weakest labels (unclear, question, cancel,
+# confirm). Never from a held-out reply.
+FAMILIES_4: dict[tuple[str, str, str], list[str]] = {
+    # ---- identity ----------------------------------------------------------------------------------------
+    ("identity", "confirm", "f4-no-yesword"): [
+        "you've got her", "that's what they call me", "the very same", "in the flesh", "last time I checked",
+        "guilty as charged", "present and correct", "one and the same", "at your service", "that's my name"],
+    ("identity", "confirm", "f4-idiom"): [
+        "aye, it's masel", "it's meself, go on", "howya, that's me", "g'day, yeah that's me",
+        "yes ma'am, that's me", "yes mon, is me", "this is me only, tell", "haan, it's me", "yes darling, speaking",
+        "that's me, pet"],
+    ("identity", "confirm", "f4-clipped"): [
+        "yep, me", "that's me, go", "yeah, go on", "it's me, yeah"],
+    ("identity", "confirm", "f4-annoyed"): [
+        "yes it's me, what now", "yes, obviously, it's my phone", "yes, it's me, I'm at work so be quick",
+        "it's me, get on with it", "yes yes, it's me, hurry up"],
+    ("identity", "not_patient", "f4-yes-but-relative"): [
+        "yes, I'm her husband", "yeah, this is his mum", "yes dear, I'm his wife", "yes, I'm the carer",
+        "yeah it's her phone, I'm her mother", "yes, I'm her daughter, she asked me to answer",
+        "yes this is his number but I'm his wife", "yeah, his dad here", "yes, I'm the one who looks after him",
+        "yes, I'm her son, go ahead"],
+    ("identity", "not_patient", "f4-yes-she-lives-here"): [
+        "yes she lives here but she's at work", "yeah he's here, hold on", "yes, she's here, one moment",
+        "yes he does live here, he's asleep though", "yeah that's my wife, she's in the shower",
+        "yes that's my husband, he's out", "yeah that's my son, he's upstairs", "yes, she's about, I'll shout her",
+        "yeah, that's my flatmate, she's not in"],
+    ("identity", "not_patient", "f4-household"): [
+        "it's the wife", "it's the missus here", "it's his other half", "the husband speaking",
+        "this is the mother-in-law", "it's his stepdad", "it's her gran speaking", "I'm her better half",
+        "you've got the son", "it's her wee sister"],
+    ("identity", "not_patient", "f4-nonnative"): [
+        "no, he is my brother-in-law", "she is my wife, she is cooking", "I am the mother of him",
+        "he not available, I am his uncle", "she is in the office, I am husband", "no, he is my son, he is small",
+        "that is my father, he is sleeping", "yes, my husband, but he not here"],
+    ("identity", "not_patient", "f4-not-me"): [
+        "no, different person", "no, you've got the other one", "no, I'm the other twin",
+        "not me, love", "no, that's my mum's name", "no, I'm his cousin"],
+    ("identity", "question", "f4-who"): [
+        "depends who's asking", "and who might you be", "what's this in connection with",
+        "who gave you this number", "go on, what's it about", "is this the dentist?", "is everything alright?",
+        "is something wrong with him?", "you're calling from where, sorry?", "what clinic did you say",
+        "is this a real call or a scam", "before I say, who are you"],
+    ("identity", "question", "f4-fishing"): [
+        "what's the appointment, I'll tell her", "just give me the date and I'll pass it on",
+        "when's he meant to be going", "what's she booked in for", "is it the hospital one or the GP",
+        "what time's his appointment, I'll make sure he goes"],
+    ("identity", "wrong_number", "f4-wrong"): [
+        "she hasn't lived here for years", "not at this number, sorry", "no one here goes by that",
+        "you've rung a business, no one by that name here", "I think you've the wrong number",
+        "this number's been mine since January, don't know them", "there's no one of that name, love",
+        "wrong house, sorry"],
+    ("identity", "opt_out", "f4-stop"): [
+        "whoever you are, stop calling here", "I want this number taken off, now", "quit ringing this house",
+        "don't call us again, we're not interested", "remove this number from whatever list you've got"],
+    ("identity", "callback_later", "f4-later"): [
+        "I'm up a ladder, can you ring back", "call back after the school run", "not now, ring in an hour",
+        "she's back at five, try then", "I'm just putting the tea on, call back later"],
+    ("identity", "unclear", "f4-noise"): [
+        "sorry, you're cutting in and out", "hang on, I'm just pulling over", "hello? is someone there?",
+        "what? hold on, the dog", "sorry, I was miles away", "eh, say again", "hiya, sorry, what?",
+        "one sec, I've got flour on my hands"],
+    # ---- appointment -------------------------------------------------------------------------------------
+    ("appointment", "confirm", "f4-no-yesword"): [
+        "you can put me down as a yes then", "that's in the diary", "sorted", "consider it done",
+        "count me in for that",
+        "I've got it on the calendar", "nothing's stopping me", "I'll be there on the dot",
+        "I'll be there with bells on", "I was going anyway", "that's me then, see you Tuesday",
+        "wild horses couldn't keep me away"],
+    ("appointment", "confirm", "f4-idiom"): [
+        "no dramas, I'll be there", "sweet as", "that's champion", "deadly, I'll be there", "aye, that's grand",
+        "right you are", "spot on", "I'll be there, Lord willing", "I reckon I can do that", "aye, nae bother",
+        "that'll do me", "sound, see you then", "I'll be along, no fear", "yes, I will come definitely",
+        "ok done, I'll come", "ya, fixed, I'll come"],
+    ("appointment", "confirm", "f4-plus-question"): [
+        "I'll be there, where do I park?", "yes that's fine, is it the same building?",
+        "fine, do I need to bring anything?", "I'll come, how long will it take?",
+        "that's fine, can my husband come in with me?", "yes I'll be there, is it Dr Patel still?",
+        "I'll make it, should I come early?", "sure, what floor is it again?"],
+    ("appointment", "confirm", "f4-with-aside"): [
+        "yes, sorry, the washing machine's going, yes I'll be there",
+        "hold on, Jack put that down, sorry, yes that works", "I'm on the bus but yeah, that's fine",
+        "oh thank goodness you rang, I'd forgotten, yes I'll come",
+        "my memory's terrible, thanks for ringing, I'll be there",
+        "I'm glad you called, yes that's fine", "yes, I'll be there, just got to sort the dog out",
+        "hmm Thursday, let me look, yes, that's fine", "right, that's the one for my knee, yes I'll come"],
+    ("appointment", "confirm", "f4-elder"): [
+        "that would be very nice, thank you dear, I'll be there", "oh how kind of you to ring, yes I'll come",
+        "I shall be there, thank you", "yes, I'll get my grandson to bring me", "I'll be there, God bless you",
+        "oh lovely, I'll put it on the fridge", "yes dear, I'll be there, I've nothing else on"],
+    ("appointment", "confirm", "f4-clipped"): [
+        "yep, fine", "grand", "cool", "yep, I'll be in", "yup, sorted", "fine by me", "works", "will be there",
+        "coming", "mhm, fine"],
+    ("appointment", "confirm", "f4-keep"): [
+        "I'd like to keep that appointment, please", "leave me in", "keep me booked", "don't touch it, I'm coming",
+        "hang on to it for me, I'll be there", "I'm keeping it", "I want it to stay as it is",
+        "same as planned, I'll be in"],
+    ("appointment", "confirm", "f4-nonnative"): [
+        "yes, I will be there in time", "ok, I am coming that day", "yes yes, no problem for me",
+        "sure, I can come on that day", "fine, I will reach", "is ok for me, I come", "yes, that day is good for me"],
+    ("appointment", "reschedule", "f4-implied"): [
+        "I've got my kids that day", "that's the day of my daughter's wedding", "I'm on nights that week",
+        "we'll be in Spain then", "my husband has the car that day", "that's my dialysis day",
+        "I've got jury duty that week", "I start my new job that morning", "that's the day we're moving house",
+        "I'm working a double that day", "I'll still be in hospital then"],
+    ("appointment", "reschedule", "f4-counter"): [
+        "could we say Friday instead", "any joy later in the week?", "is there nothing nearer the weekend",
+        "I could do the Monday after", "how are you fixed for the following week", "I'm freer after three",
+        "mornings are easier for me, have you got one", "if you've anything on a Saturday I'll take it"],
+    ("appointment", "reschedule", "f4-no-but"): [
+        "no, sorry, I've got work", "not that day, love", "nah, I'm away", "no chance, I'm working",
+        "that's not going to happen, I'm at a funeral", "no, I'm at my mum's that week",
+        "nope, that's my day in the office", "no, I'm afraid that's a no go"],
+    ("appointment", "reschedule", "f4-nonnative"): [
+        "that day I am going to village", "I have exam that day, other date please",
+        "my son is not coming that day to drive, change please", "that time I have duty",
+        "that date not possible, I am in travel", "please make it another day, I am busy that day"],
+    ("appointment", "cancel", "f4-implied"): [
+        "give my slot to someone who needs it", "let someone else have it", "you can give it away",
+        "I've gone private, so I won't need yours", "the pain's gone so I won't be coming",
+        "I'm not going through with it", "I've changed my mind about the whole thing, don't want it",
+        "I'm pulling out of it", "I'll not bother going now", "I've had it done at the hospital already, so no",
+        "we've decided against it", "I'd rather not go at all"],
+    ("appointment", "cancel", "f4-plain"): [
+        "cancel it, please and thank you", "cancel, I'm sorted now", "can you cancel, I'm moving away",
+        "just cancel it, ta", "cancel it, I don't want it", "please cancel it for me, I'm better now",
+        "cancel that one, I got sorted", "I want it cancelled, not moved"],
+    ("appointment", "cancel", "f4-annoyed"): [
+        "I've waited months, forget it, I went elsewhere", "don't bother, I've given up on you lot",
+        "scrub that appointment, I'm not coming", "just wipe it, I'm not interested anymore",
+        "I've already told the receptionist to cancel it", "cancel it, I don't know why it's still booked"],
+    ("appointment", "cancel", "f4-nonnative"): [
+        "I don't want appointment now, cancel", "no need appointment, I am fine now",
+        "please cancel, I go to other hospital", "I am not coming, please remove appointment",
+        "cancel please, problem is finish"],
+    ("appointment", "callback_later", "f4-later"): [
+        "I'm just going into the dentist, ring me after", "can you try me on my lunch break",
+        "I'm up to my elbows here, call back", "I'm in the queue at the post office, call later",
+        "I'll need to check my rota, can you ring tomorrow", "ring me tonight, I'll have my diary then"],
+    ("appointment", "not_patient", "f4-relative"): [
+        "he's my husband, I'll make sure he comes", "she's at school, I'm her mum, I'll bring her",
+        "I'm answering for my father, he's deaf", "I'll pass it on, I'm just the neighbour"],
+    ("appointment", "opt_out", "f4-stop"): [
+        "this is the third call, stop ringing me", "no more automated calls please", "get me off your call list",
+        "I don't want calls from you, ever", "stop phoning, I'll ring you if I need you"],
+    ("appointment", "human", "f4-person"): [
+        "can I have a word with the receptionist", "put me onto someone at the desk",
+        "I'd sooner talk to a person, love", "can a real person ring me, I don't like this",
+        "can you transfer me to the surgery"],
+    ("appointment", "question", "f4-practical"): [
+        "how long's it going to take, I've got to get back to work", "is it the fasting one?",
+        "will I have to get undressed?", "is the doctor a man or a woman?", "do I need my referral letter?",
+        "is it still at the old building?", "what happens if I'm a bit late?", "is there a chemist there?",
+        "will they do the jab that day?", "do I need to do a sample first thing?",
+        "can I come in my wheelchair?", "will it hurt?", "which entrance do I use?", "is it the same as last time?"],
+    ("appointment", "question", "f4-clarify"): [
+        "sorry, was that Tuesday or Thursday?", "hang on, what date is that?", "did you say two or ten?",
+        "is that this week or next?", "which Dr X, the young one?", "remind me what it's for?",
+        "was that morning or afternoon?", "what did you say the time was?", "is that the one I booked in March?"],
+    ("appointment", "question", "f4-nonnative"): [
+        "doctor is lady or man?", "how many hours it takes", "where I have to go inside?",
+        "I need to be empty stomach?", "what paper I should bring", "the clinic is near station?"],
+    ("appointment", "unclear", "f4-unsure"): [
+        "ooh, now you're asking", "search me", "it's up in the air", "might do, might not", "touch and go",
+        "depends on my shifts", "depends if my son can drive me", "I'm on the fence", "it's fifty fifty",
+        "I'll have to see how I feel", "not sure, I'll see nearer the time", "could go either way"],
+    ("appointment", "unclear", "f4-fragments"): [
+        "well the thing is", "I, um", "right, so", "sorry, I got distracted", "the kettle's going, what?",
+        "huh? who?", "sorry, I'm in the car park", "what was that, love?", "er, hold on, hold on",
+        "ah, um, let me", "sorry, I was on the other line"],
+    ("appointment", "unclear", "f4-offtopic"): [
+        "oh, my neighbour's at the door",
+        "I've just had my tea", "I don't really understand these calls",
+        "I don't know, I'm confused now", "I'm not with you, sorry"],
+    # ---- yes_no --------------------------------------------------------------------------------------------
+    ("yes_no", "confirm", "f4-yes"): [
+        "by all means", "if you would", "that'd be grand", "please and thank you", "aye, please",
+        "I'd appreciate that", "yes, do", "go for it, love", "I'd like that, yes", "that would be smashing",
+        "please, that would help", "ok, send it over", "yes, that suits", "alright then, go on"],
+    ("yes_no", "confirm", "f4-yes-aside"): [
+        "yes, and thank you for calling", "yeah go on, you've been very helpful",
+        "yes please, I always forget otherwise", "sure, text me, my memory's shocking",
+        "ok yes, my phone number's the same", "yes, that's fine, thanks ever so much"],
+    ("yes_no", "unclear", "f4-no"): [
+        "I'm grand, thanks", "that's me sorted", "that's everything, cheers", "I think we're done",
+        "you've been very helpful, that's all", "no, that'll do", "all good here", "nothing springs to mind",
+        "that's all I needed", "I'm alright, thanks love", "nah, you're grand", "no ta, bye",
+        "no, I'm happy as it is", "not for me, thanks", "I'll pass, thanks"],
+    ("yes_no", "unclear", "f4-unsure"): [
+        "I'm in two minds", "I'll have to think about that", "hmm, not sure", "whatever you think",
+        "I don't mind either way", "not fussed", "up to you really", "eh, maybe"],
+    ("yes_no", "question", "f4-q"): [
+        "would it come by text or email?", "what's the catch?", "and that's free, yeah?",
+        "would I need to do anything?", "is that to my mobile or the landline?", "how soon would I get it?",
+        "what number will it come from?", "can my daughter get it too?", "will it tell me where to park?",
+        "what would you be sending exactly?"],
+    ("yes_no", "cancel", "f4-cancel"): [
+        "actually, I'd rather just cancel the whole thing", "no, cancel it, I've changed my mind",
+        "forget that, just cancel my appointment", "you know what, cancel it"],
+    ("yes_no", "reschedule", "f4-move"): [
+        "actually can we move it to another day", "before that, I need a different time",
+        "hang on, I'll need to change the day"],
+    ("yes_no", "callback_later", "f4-later"): [
+        "can you ring me back about that", "I'll have to think, call me tomorrow", "call me later, I'm driving"],
+    ("yes_no", "human", "f4-person"): [
+        "can I just speak to the desk", "I'd rather a person sorted it"],
+    ("yes_no", "opt_out", "f4-stop"): [
+        "no, and don't ring me again", "just stop calling me, that's all"],
+    # ---- slot_choice ---------------------------------------------------------------------------------------
+    ("slot_choice", "confirm", "f4-indirect"): [
+        "the later one suits me", "whichever is in the morning", "let's go with Thursday", "I'll have the half past",
+        "the one after lunch", "give me the earliest you've got", "the Friday, that's my day off",
+        "ooh, the second, that's handy", "that first one would be perfect", "I'll grab the early one",
+        "put me in for the afternoon one", "the Tuesday would be lovely", "the one nearest lunchtime",
+        "I'll go for the last of those"],
+    ("slot_choice", "confirm", "f4-either"): [
+        "either's fine", "whichever, I'm flexible", "any of those is fine, you pick", "I don't mind, the first",
+        "both are good, give me the first", "either one works, put me in the earlier"],
+    ("slot_choice", "confirm", "f4-after-thought"): [
+        "hmm, let me think, the Wednesday", "ooh, let me see, the second one", "wait, I'm on lates, so the morning one",
+        "not the first, the second please", "the first, no, the second, yes the second",
+        "Monday, hang on, yes, Monday's fine", "the ten, as long as it's not too busy"],
+    ("slot_choice", "confirm", "f4-nonnative"): [
+        "first one I take", "I like the second time", "morning time is good, that one", "give me that thursday",
+        "second one ok for me", "the last one I will come"],
+    ("slot_choice", "reschedule", "f4-decline"): [
+        "none of those, I'm on earlies", "I'm at work for all of those", "what've you got on a Saturday",
+        "those are all school hours", "is there anything after five", "nope, none of them",
+        "I can't get off work for any of those", "they're all a bit early for me", "no, I need a later one",
+        "have you nothing the week after"],
+    ("slot_choice", "reschedule", "f4-nonnative"): [
+        "these times not good for me", "no, I want evening time", "other day you have?",
+        "all this times I am working"],
+    ("slot_choice", "question", "f4-q"): [
+        "which of those is with a woman doctor?", "is the Thursday at the same surgery?",
+        "is the morning one before nine?", "are any of them with Dr X?", "which one's at the new clinic?",
+        "is the later one still in daylight?"],
+    ("slot_choice", "unclear", "f4-unclear"): [
+        "ooh, I don't know", "let me get a pen", "hang on, hang on, say them slower", "hmm, tricky",
+        "give me a minute to look", "sorry, I didn't catch any of that"],
+    ("slot_choice", "cancel", "f4-cancel"): [
+        "none, just cancel it altogether", "actually, don't bother, cancel it", "you know what, forget it, cancel"],
+    ("slot_choice", "callback_later", "f4-later"): [
+        "I'll need my diary, ring me back in ten minutes", "call me back tonight and I'll pick one"],
+    # ---- more, for CV's weakest labels (unclear, question, cancel, confirm) and identity safety ------------
+    ("identity", "not_patient", "f4-yes-carer-role"): [
+        "yes, it's the care home, she's in the lounge", "yes, this is the nurse looking after him",
+        "yeah I'm with her, I'm from the agency", "yes, I do her calls, I'm her niece",
+        "yes, I'm his interpreter, he doesn't speak English", "yeah this is his support worker"],
+    ("identity", "question", "f4-nonnative-q"): [
+        "who is this one calling", "from which hospital you are", "for what reason you want him",
+        "you are from clinic?", "what is the matter?"],
+    ("identity", "unclear", "f4-elder"): [
+        "I can't hear you, dear, say it again", "hold on, I need my hearing aid", "sorry, I'm deaf in this ear",
+        "what's that, love? I've the telly on", "speak slowly please, I'm old"],
+    ("appointment", "cancel", "f4-soft"): [
+        "I think I'll leave it, thanks, I'm much better", "I'll not need that one now, thanks",
+        "we can let that one go, I'm fine now", "I don't think I'll need it after all",
+        "to be honest I don't need it anymore", "I'm over it now, no need for it",
+        "I'm registered somewhere else now, so cancel it", "we've emigrated, so you can cancel",
+        "I've moved to Leeds, I won't be coming"],
+    ("appointment", "question", "f4-admin"): [
+        "will I get charged if I miss it?", "is there a fee for it?", "do you need my new phone number?",
+        "can I get a sick note while I'm there?", "do I check in at the machine or the desk?",
+        "before I say yes, is it the same doctor?", "is it a long one? I've got work after",
+        "who's Dr X, I don't know him?"],
+    ("appointment", "unclear", "f4-conditional"): [
+        "depends what time I finish", "if my lift turns up", "possibly, if the car's fixed by then",
+        "hard to know with my back the way it is", "I'll need to check with work", "I'd have to ask my boss",
+        "it hinges on the childminder"],
+    ("appointment", "confirm", "f4-asr"): [
+        "yeah ill be their on chewsday", "thats fine ill be they're", "shore I'll be there", "yeah sounds grate",
+        "yes I'll come in then thanks", "okay that's fine buy me", "yes I'll be their for sure"],
+    ("slot_choice", "confirm", "f4-asr"): [
+        "the frist one", "the second won please", "thirsday please", "the too o'clock", "the morning won please",
+        "the lass one"],
+    ("yes_no", "confirm", "f4-clipped"): [
+        "do", "yes do it", "please", "yep, go", "ok ta", "aye"],
+    ("yes_no", "unclear", "f4-no-idiom"): [
+        "you're alright love", "nah, no need, cheers", "I'm sorted, ta", "not at all, thanks",
+        "all done, thanks", "that's the lot, thanks"],
+}
+
+
 def asr_variant(text: str) -> str:
     """A spoken-ASR form: lower case, no punctuation, a filler in front (picked by a hash of the text)."""
     plain = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
@@ -741,7 +1031,7 @@ def asr_variant(text: str) -> str:
     return f"{filler} {plain}"
 
 
-BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3)
+BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3, FAMILIES_4)
 assert sum(map(len, BATCHES)) == len(set().union(*BATCHES)), "a family name is reused across batches"
 
 

@@ -268,3 +268,25 @@ def test_rules_found_wrong_by_the_third_batch(text: str, want: str):
                                   "he's having his operation that week", "she won't be needing it"])
 def test_before_identity_a_reply_about_the_patient_is_a_third_party(text: str):
     assert classify(text, "identity").intent == "not_patient"
+
+
+@pytest.mark.parametrize("text", ["it's his gran speaking", "you're talking to her nan", "yes, her nanna here",
+                                  "it's the gramps, he's out"])
+def test_a_gran_or_nan_is_a_third_party_at_identity(text: str):
+    """"Gran"/"nan" are relations too (fourth family batch: "it's her gran speaking" was read as the patient)."""
+    assert classify(text, "identity").intent == "not_patient"
+
+
+@pytest.mark.parametrize("text", ["don't ring us anymore", "please don't phone us again, we're not interested",
+                                  "don't call us, we'll call you"])
+def test_dont_call_us_is_an_opt_out(text: str):
+    """The household asks not to be called (fourth family batch: read as a callback request)."""
+    assert classify(text, "identity").intent == "opt_out"
+    assert classify(text, "appointment").intent == "opt_out"
+
+
+@pytest.mark.parametrize("text", ["grand, we'll be along", "no fuss, we'll be in"])
+def test_well_be_along_is_a_yes(text: str):
+    """"We'll be along" keeps the booking like "I'll be along" (the fourth batch's head alone read "not a bother,
+    we'll be along" as a no)."""
+    assert classify(text, "appointment").intent == "confirm"
