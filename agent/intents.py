@@ -83,9 +83,15 @@ _SPEAKER_ROLE = (r"\b(this is|i'm|i am|it's)( just| only| actually)? the (?!(pat
 THIRD_PARTY = (rf"{_SPEAKER_ROLE}|\b(he|she|him|his|hers|her|they|them|their|he's|she's|they're)\b|\b({RELATIONS})\b|"
                r"\bpatient's\b|\b(on|in) behalf\b|\bfor (him|her|my)\b|\b[a-z]+'s (phone|number|cell|line|"
                r"house|home|mobile)\b")
+# "I'm Maria" (a name: `_other_name` turns away a name that is not the patient's), not "I'm just pulling over",
+# "I'm deaf in this ear" or "I'm listening", which anyone on the line could say (CV, fourth batch).
+_IM_NAME = (r"\bi'm (?![a-z]+ing\b)(?!(just|not|a|an|so|very|really|still|deaf|old|hard|tired|sorry|afraid|fine|"
+            r"good|ok|okay|ready|free|available|here|back|home|out|in|on|at|busy|sick|ill|poorly|awake|up|away|"
+            r"blind|elderly|confused|lost|late|calling|hearing|with|about|trying|only|over|half|all)\b)[a-z]+"
+            r"( [a-z]+)?$")
 IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|affirmative|absolutely|definitely|"
                    r"of course|certainly|uh huh|mhm|mm hmm|ok|okay|hello yes|hi yes)\b|\bspeaking\b|"
-                   r"\b(it's|it is|this is|that's|that is) (me|she|he|her|him)\b|\bi am\b|\bi'm [a-z]+|"
+                   rf"\b(it's|it is|this is|that's|that is) (me|she|he|her|him)\b|\bi am\b|{_IM_NAME}|"
                    r"\bthis is [a-z]+|\b(my name is|name's) [a-z]+|^[a-z]+ (here|speaking)$|"
                    r"\byou('ve)? got (me|him|her)\b|\b(talking|speaking) (to|with) (me|him|her)\b|one and only|"
                    r"^present$|^right here$|^sure is$|\bthat would be me\b|\bthat's right\b")

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from agent.intents import LABELS, classify
+from agent.intents import LABELS, classify, confirms_identity
 
 DATA = Path(__file__).parent / "data" / "intents.jsonl"
 FAMILIES = Path(__file__).parent / "data" / "intents_families.jsonl"
@@ -105,36 +105,37 @@ def test_heldout_set_is_big_and_covers_every_label_and_context(path: Path):
 
 def test_heldout_accuracy():
     """v1: 96.3 % with the first family batch; 97.95 % with the second, the word-pair head and the negated-change
-    rule; 97.54 % with the third batch; 97.95 % with the middle-layer view (README; target 97 %)."""
+    rule; 97.54 % with the third batch; 97.95 % with the middle-layer view; 98.77 % with the fourth batch (README;
+    target 97 %)."""
     rows = _heldout()
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.975, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
+    assert accuracy >= 0.98, f"{accuracy:.3f}"   # misses not printed: a held-out set is never tuned on
 
 
 def test_heldout_v2_accuracy():
     """v2 (written after v1's figure was known): 91.4 % before the families, 91.8 % after, 93.5 % with the
-    second family batch, the word-pair head and the negated-change rule; 94.8 % with the third batch (README;
-    target 97 %, not reached)."""
+    second family batch, the word-pair head and the negated-change rule; 94.8 % with the third batch, 95.3 % with
+    the fourth (README; target 97 %, not reached)."""
     rows = _heldout(HELDOUT_V2)
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.945, f"{accuracy:.3f}"
+    assert accuracy >= 0.95, f"{accuracy:.3f}"
 
 
 def test_heldout_v3_accuracy():
     """v3 (written by a session that never saw the classifier or the other sets): 88.8 % before the third family
     batch, 89.6 % after it, 89.9 % once its one dangerous miss was audited and guarded, 90.3 % with the
-    middle-layer view (README; target 97 %, not reached)."""
+    middle-layer view, 91.4 % with the fourth batch (README; target 97 %, not reached)."""
     rows = _heldout(HELDOUT_V3)
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.9, f"{accuracy:.3f}"
+    assert accuracy >= 0.91, f"{accuracy:.3f}"
 
 
 def test_heldout_v4_accuracy():
     """v4 (written blind like v3, before the rules and the middle-layer view of this change): 93.4 % before, 93.4 %
-    after (README; target 97 %, not reached)."""
+    with the rules and the middle-layer view, 94.1 % with the fourth batch (README; target 97 %, not reached)."""
     rows = _heldout(HELDOUT_V4)
     accuracy = 1 - len(_misses(rows)) / len(rows)
-    assert accuracy >= 0.93, f"{accuracy:.3f}"
+    assert accuracy >= 0.935, f"{accuracy:.3f}"
 
 
 @ALL_HELDOUT
@@ -290,3 +291,15 @@ def test_well_be_along_is_a_yes(text: str):
     """"We'll be along" keeps the booking like "I'll be along" (the fourth batch's head alone read "not a bother,
     we'll be along" as a no)."""
     assert classify(text, "appointment").intent == "confirm"
+
+
+@pytest.mark.parametrize("text", ["one sec, I'm just parking the car", "I'm a bit deaf, love, speak up",
+                                  "I'm listening", "I'm very old, go slowly"])
+def test_saying_something_about_yourself_is_not_saying_you_are_the_patient(text: str):
+    assert not confirms_identity(text, "Maria")
+    assert classify(text, "identity", "Maria").intent != "confirm"
+
+
+@pytest.mark.parametrize("text", ["I'm Maria", "yes, I'm maria lopez", "I'm Marie"])   # ASR spellings allowed
+def test_giving_the_patients_name_is(text: str):
+    assert confirms_identity(text, "Maria")
