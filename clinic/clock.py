@@ -46,6 +46,9 @@ class FixedClock:
         self._at += delta
 
 
+ANCHOR_WAIT_SECONDS = 2.0   # how long a process that never saw the anchor waits for another to restore it
+
+
 class SharedSimClock:
     """Simulated time = sim_start + (wall - wall_start) * speed, anchored in Redis so the Celery
     worker, beat, the LiveKit stand-in and the demo driver all read the same instant."""
@@ -71,6 +74,13 @@ class SharedSimClock:
 
     def _anchor(self) -> tuple[float, float, float]:
         raw = self._redis.get(self._key)
+        deadline = _time.monotonic() + ANCHOR_WAIT_SECONDS
+        while raw is None and self._cached is None and _time.monotonic() < deadline:
+            # Redis lost the anchor before this process ever read it (a flush as a fresh job starts): the
+            # driver, which reads the clock every tick, puts it back within a tick. Seen once in CI as a crashed
+            # agent job (tests/sim/test_sim_faults.py).
+            _time.sleep(0.05)
+            raw = self._redis.get(self._key)
         if raw is None:
             if self._cached is None:
                 raise RuntimeError("simulated clock not started (run the demo driver, or unset DIALER_CLOCK)")
