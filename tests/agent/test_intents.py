@@ -278,6 +278,15 @@ def test_a_gran_or_nan_is_a_third_party_at_identity(text: str):
     assert classify(text, "identity").intent == "not_patient"
 
 
+@pytest.mark.parametrize("text", ["this is her twin speaking", "it's her godfather", "this is her hubby",
+                                  "you're talking to her childminder", "it's her mam here", "this is her ex"])
+def test_household_words_after_her_are_a_third_party_at_identity(text: str):
+    """"This is her <word>" names someone of the patient's, also for words no earlier rule listed (fifth family
+    batch: "yes, this is her twin" and "it's her hubby here" were read as the patient's own "this is her")."""
+    assert not confirms_identity(text, "Maria")
+    assert classify(text, "identity", "Maria").intent == "not_patient"
+
+
 @pytest.mark.parametrize("text", ["don't ring us anymore", "please don't phone us again, we're not interested",
                                   "don't call us, we'll call you"])
 def test_dont_call_us_is_an_opt_out(text: str):
