@@ -102,14 +102,17 @@ IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|aff
                    r"\byou('ve)? got (me|him|her)\b|\b(talking|speaking) (to|with) (me|him|her)\b|one and only|"
                    r"^present$|^right here$|^sure is$|\bthat would be me\b|\bthat's right\b")
 # The speaker introduces themselves as someone of the patient's ("this is actually her husband", "you're talking to
-# her daughter").
+# her daughter", "I'm the carer, I'll make sure she gets there": the last read as a yes in CV, fifth batch).
 SPEAKER_IS_THIRD_PARTY = (rf"\b(i'm|i am|this is|it's|you're (talking|speaking) (to|with)|you've got|you got)"
-                          rf"( actually| just| only)? (his|her|their|the patient's) "
+                          rf"( actually| just| only)? (his|her|their|the patient's|the) "
                           rf"({RELATIONS})\b")
 # The speaker says the appointment is someone else's ("it's not my appointment, it's my husband's, you'll have
 # to ask him"): whatever else the reply holds, it is a third party's answer, in any context. Found auditing
-# held-out v3's one dangerous miss (a slot was booked on it); README, "Intents".
+# held-out v3's one dangerous miss (a slot was booked on it); README, "Intents". "It's for him" / "that's for my
+# son" too ("I'll tell my husband, it's for him" was read as a yes in CV, fifth batch).
 DISOWNS_APPOINTMENT = (rf"\bnot my (appointment|booking|visit)\b|"
+                       rf"\b(it's|it is|that's|that is|the appointment's|the appointment is) for (him|her|them|"
+                       rf"my ({RELATIONS}))\b|"
                        rf"\b(it's|that's|it is|that is) (his|her|their|my ({RELATIONS})'?s?) (appointment|booking)\b|"
                        r"\byou(?:'ll| will|'d| would)? (?:have|need) to (ask|speak to|talk to|check with) "
                        r"(him|her|them)\b")

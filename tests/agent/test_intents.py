@@ -287,6 +287,15 @@ def test_household_words_after_her_are_a_third_party_at_identity(text: str):
     assert classify(text, "identity", "Maria").intent == "not_patient"
 
 
+@pytest.mark.parametrize("text", ["I'm the mum, I'll see he gets there", "this is the husband, yes, we'll be there",
+                                  "it's for her, I'll drive her there", "that's for my son, yes he'll come"])
+@pytest.mark.parametrize("context", ["appointment", "slot_choice"])
+def test_a_third_party_saying_the_patient_will_come_is_not_a_yes(text: str, context: str):
+    """Someone who names their role ("I'm the carer") or gives the appointment to someone else ("it's for him")
+    is not the patient, even when they promise the patient will come (fifth family batch, CV: read as confirm)."""
+    assert classify(text, context).intent == "not_patient"
+
+
 @pytest.mark.parametrize("text", ["don't ring us anymore", "please don't phone us again, we're not interested",
                                   "don't call us, we'll call you"])
 def test_dont_call_us_is_an_opt_out(text: str):
