@@ -62,6 +62,8 @@ __all__ = ["DTMF_INTENTS", "DTMF_TEXT", "LABELS", "Context", "Intent", "Label", 
            "confirms_identity", "normalize", "third_party"]
 
 # ---- third parties and the identity gate ---------------------------------------------------------------
+# Household words the fifth family batch found missing ("yes, this is her twin", "it's her godmother here", "her
+# hubby", "her childminder": the pronoun was read as the patient's own "this is her").
 RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum|mommy|mummy|mother|mama|momma|"
              r"dad|daddy|father|papa|parents?|sons?|daughters?|child|children|kids?|brother|sister|siblings?|"
              r"grand\w*|granny|gran|gramps|nana|nan|nanna|aunt\w*|uncle|niece|nephew|cousin|in law|step\w+|"
@@ -69,12 +71,16 @@ RELATIONS = (r"wife|husband|spouse|partner|boyfriend|girlfriend|fianc\w*|mom|mum
              r"flatmate|housemate|carer|caregiver|caretaker|care home|nurse|aide|assistant|secretary|guardian|"
              r"babysitter|nanny|housekeeper|cleaner|neighbou?r|friend|colleague|co ?worker|boss|interpreter|"
              r"translator|attorney|lawyer|relatives?|family|landlord|landlady|residence|household|home help|helpers?|"
-             r"(care|support|key|social) workers?")
+             r"(care|support|key|social) workers?|"
+             r"twins?|god(mother|father|parent|son|daughter|child)s?|hubby|hubbie|wifey|missus|missis|"
+             r"child ?minder|bestie|best mate")
 # A patient confirming in the third person ("this is she", "you've got him") is the one allowed use of he/she.
-# Not when the pronoun owns what follows: "this is her phone" / "you have his number" speak of someone else.
+# Not when the pronoun owns what follows: "this is her phone" / "you have his number" / "it's her mam" (a relation
+# word too short or too ambiguous for RELATIONS: "yes ma, it's me") speak of someone else.
 _SELF_IDIOMS = (r"\b(this is|it's|it is|that's|that is|you've got|you got|you have|you're (speaking|talking) "
                 r"(to|with)|speaking (to|with)) (she|he|her|him)\b"
-                rf"(?!\s+(phone|number|cell\w*|line|landline|mobile|voicemail|house|home|place|{RELATIONS})\b)|"
+                rf"(?!\s+(phone|number|cell\w*|line|landline|mobile|voicemail|house|home|place|ma|mam|mammy|da|pa|"
+                rf"pops|ex|{RELATIONS})\b)|"
                 r"\b(she|he) speaking\b")
 # "This is the lodger" / "I'm the au pair": the speaker names a role in the household, whatever the role is called.
 # Not the ways a patient says it is them ("I'm the patient", "this is the right person", "I'm the one you want").
@@ -96,14 +102,17 @@ IDENTITY_AFFIRM = (r"^(yes|yeah|yea|yep|yup|ya|yah|sure|correct|right|indeed|aff
                    r"\byou('ve)? got (me|him|her)\b|\b(talking|speaking) (to|with) (me|him|her)\b|one and only|"
                    r"^present$|^right here$|^sure is$|\bthat would be me\b|\bthat's right\b")
 # The speaker introduces themselves as someone of the patient's ("this is actually her husband", "you're talking to
-# her daughter").
+# her daughter", "I'm the carer, I'll make sure she gets there": the last read as a yes in CV, fifth batch).
 SPEAKER_IS_THIRD_PARTY = (rf"\b(i'm|i am|this is|it's|you're (talking|speaking) (to|with)|you've got|you got)"
-                          rf"( actually| just| only)? (his|her|their|the patient's) "
+                          rf"( actually| just| only)? (his|her|their|the patient's|the) "
                           rf"({RELATIONS})\b")
 # The speaker says the appointment is someone else's ("it's not my appointment, it's my husband's, you'll have
 # to ask him"): whatever else the reply holds, it is a third party's answer, in any context. Found auditing
-# held-out v3's one dangerous miss (a slot was booked on it); README, "Intents".
+# held-out v3's one dangerous miss (a slot was booked on it); README, "Intents". "It's for him" / "that's for my
+# son" too ("I'll tell my husband, it's for him" was read as a yes in CV, fifth batch).
 DISOWNS_APPOINTMENT = (rf"\bnot my (appointment|booking|visit)\b|"
+                       rf"\b(it's|it is|that's|that is|the appointment's|the appointment is) for (him|her|them|"
+                       rf"my ({RELATIONS}))\b|"
                        rf"\b(it's|that's|it is|that is) (his|her|their|my ({RELATIONS})'?s?) (appointment|booking)\b|"
                        r"\byou(?:'ll| will|'d| would)? (?:have|need) to (ask|speak to|talk to|check with) "
                        r"(him|her|them)\b")

@@ -33,18 +33,19 @@ def fold_of(row: dict, folds: int) -> int:
 
 
 def part_of(row: dict) -> str:
-    """Which training part a row is: hand-labelled, or a paraphrase family of the first, second, third or fourth
-    batch (the later ones, scripts/intent_families.py FAMILIES_2 to FAMILIES_4, were written after the rules
-    and are the closest thing in the training data to replies nobody tuned on)."""
+    """Which training part a row is: hand-labelled, or a paraphrase family of the first to fifth batch (the later
+    ones, scripts/intent_families.py FAMILIES_2 to FAMILIES_5, were written after the rules and are the closest
+    thing in the training data to replies nobody tuned on)."""
     fam = row.get("family")
     if not fam:
         return "hand_labelled"
     key = tuple(fam.split("/")[:3])
-    return ("families_4" if key in _BATCH_4 else "families_3" if key in _BATCH_3 else
+    return ("families_5" if key in _BATCH_5 else "families_4" if key in _BATCH_4 else
+            "families_3" if key in _BATCH_3 else
             "families_2" if key in _BATCH_2 else "families_1")
 
 
-def _batches() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[str, ...]]]:
+def _batches() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[str, ...]]]:
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("intent_families", ROOT / "scripts" / "intent_families.py")
@@ -52,10 +53,10 @@ def _batches() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[st
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
     return (set(getattr(mod, "FAMILIES_2", {})), set(getattr(mod, "FAMILIES_3", {})),
-            set(getattr(mod, "FAMILIES_4", {})))
+            set(getattr(mod, "FAMILIES_4", {})), set(getattr(mod, "FAMILIES_5", {})))
 
 
-_BATCH_2, _BATCH_3, _BATCH_4 = _batches()
+_BATCH_2, _BATCH_3, _BATCH_4, _BATCH_5 = _batches()
 
 
 def cross_validate(rows: list[dict], folds: int) -> dict:

@@ -1023,6 +1023,369 @@ FAMILIES_4: dict[tuple[str, str, str], list[str]] = {
 }
 
 
+# Fifth batch (families5): written from the label definitions in tests/agent/data/README.md by another new author,
+# aimed at what the first four batches lack: the intent carried by a subordinate clause or said last after a long
+# preamble ("the thing is my daughter drives me and she's working tuesday so could we..."), speakers of Nigerian,
+# Caribbean, Scottish, Irish, Indian, Filipino and Spanish-speaker English, older speakers, children and teenagers
+# answering a parent's phone, run-on ASR text with homophones and dropped words, household words the rules do not
+# list ("her twin", "his missus", "hubby"), and third parties who say "yes" at the identity step; every label in
+# every context it occurs in, weighted to CV's weakest labels (unclear, question, cancel, confirm, wrong number).
+# Never from a held-out reply.
+FAMILIES_5: dict[tuple[str, str, str], list[str]] = {
+    # ---- identity ----------------------------------------------------------------------------------------
+    ("identity", "confirm", "f5-preamble-yes"): [
+        "sorry I had to run in from the garden, I'm out of breath, but yes this is her",
+        "oh I wasn't expecting a call today, yes that's me",
+        "I nearly didn't answer cos it came up unknown but yeah it's me",
+        "we've had so many scam calls lately, but yes, you're speaking to me",
+        "hold on let me just turn the hob off, right, yes, speaking",
+        "I'm at the checkout so bear with me, yeah it's me",
+        "my phone's been playing up all week so sorry if I cut out, yes this is me",
+        "sorry I was in the shower, yes, it's me you want",
+        "you caught me just as I was going out the door but yes, that's me",
+        "I've been waiting on a call from you lot, yes, speaking"],
+    ("identity", "confirm", "f5-regional"): [
+        "yes o, it's me", "it's me, go ahead please", "yes ma, I'm the one", "is me same one, yes",
+        "aye, that's me, hen", "aye it is, aye", "yes, myself only speaking", "haan ji, speaking",
+        "yes po, this is me", "yes, it's me po", "si, si, is me", "yes, I am, tell me", "that's me, boss",
+        "yes sah, is me", "yes, this one is me", "it's myself, yeah"],
+    ("identity", "confirm", "f5-elder"): [
+        "oh yes, that's me, I don't get many calls", "speaking, dear, speaking", "yes, it is I",
+        "yes, you're through to me", "that's right, I'm the one", "yes, I'm the one you're after",
+        "it's me, dear, go on", "yes, yes, the very person", "that's me, I'm still here"],
+    ("identity", "confirm", "f5-own-phone"): [
+        "yeah it's me, my mum said you'd call", "ye this is me", "mm yeah it's me",
+        "it's me yeah, I'm the one with the appointment", "yes, it's my appointment, go on",
+        "yeah that's me, it's my own phone", "yes, I'm the patient, go ahead", "yup, me, what's up"],
+    ("identity", "confirm", "f5-asr"): [
+        "yeah this is she", "yes this is him speaking", "yes its me speaking now", "yeah speakin",
+        "yes thats me yeah", "yes it is mi", "yep this is shea", "ya this is me tho", "yes speaking here yes",
+        "yeah yeah thats me go on"],
+    ("identity", "not_patient", "f5-yes-third-party"): [
+        "yes, this is her phone, but she's in surgery herself today",
+        "yeah that's right, I'm his carer, I take all his calls",
+        "yes yes, my mother, she is here but she can't hear well, you tell me",
+        "yes, it's his number, this is his wife, he said I could deal with it",
+        "yeah, speaking for him, I'm his son", "yes, I'm her power of attorney, you can tell me",
+        "yes hello, I'm answering for my grandmother", "yes, that's my dad, he's asleep, I'm his daughter",
+        "yes, I'm the guardian, she's fourteen", "yeah, it's his phone, he's just gone to the toilet",
+        "yes, is my husband phone, I am the wife", "yes po, I'm her caregiver",
+        "yes, I'm his wife, he is at work, you can talk to me", "yep, I look after her, I'm the daughter",
+        "yes, she's my patient, I'm her nurse at the home", "yes this is her mobile, she's out",
+        "yes, his phone, he can't talk right now", "yes, you've got the right house, she's out",
+        "yes, we were expecting your call, she's upstairs", "yes, go ahead, I'm his next of kin"],
+    ("identity", "not_patient", "f5-child-answering"): [
+        "this is her son, she's driving, she told me to answer",
+        "it's his daughter, I'm twelve, he's in the shower", "um my mum's busy, I'm her kid",
+        "mum's in the bath, this is her daughter", "dad can't come to the phone, he's cooking, I'm his son",
+        "my mom said to pick up, she's on the other line",
+        "it's her phone but I'm just playing on it, she's downstairs",
+        "I'm not her, I'm her little girl", "she's my mummy, she's sleeping",
+        "this is his kid, he left his phone at home",
+        "hello? this is the little boy, my daddy is at work", "my nan's phone, she's gone to the shop"],
+    ("identity", "not_patient", "f5-preamble-relative"): [
+        "well the thing is she's had a fall so I've been staying with her and answering her phone, I'm her sister",
+        "oh he's been ever so poorly, I'm taking all his calls at the moment, I'm his wife",
+        "sorry, she asked me to pick up because her hands are bad, I'm her neighbour",
+        "we share this phone, but the appointment's his, I'm his partner",
+        "he's got dementia now so I handle everything for him, I'm his son",
+        "since her stroke I do all her phone calls, I'm the daughter in law",
+        "it's a family phone, it's his mum talking",
+        "I'm not him, I'm just minding his phone while he's in theatre"],
+    ("identity", "not_patient", "f5-household-words"): [
+        "yes, this is her twin", "I'm his missus, he's at work", "it's her godmother here",
+        "this is her childminder", "I'm the tenant, she's my landlady", "it's her hubby here",
+        "I'm his bestie, he's in the shower", "I'm her da", "it's his ma", "this is his fiancée speaking",
+        "it's his other half, he's out", "this is her stepmum"],
+    ("identity", "not_patient", "f5-absent"): [
+        "she has gone to work, she is not around", "him gone to work, him not here", "he's away at the mosque",
+        "she's at the temple this morning", "he's gone to the bookies", "she's in the bath, she can't come",
+        "he's down at his allotment", "she's still at work, she's on lates", "he's out on the boat",
+        "she's gone to mass", "he's in Lagos for a fortnight", "she's in the Philippines visiting family",
+        "he's gone swimming", "she is not in the house now", "he's away with the army"],
+    ("identity", "not_patient", "f5-its-his-phone"): [
+        "it's his phone but he's not with me", "this phone belongs to my husband",
+        "you've rung her mobile but she left it here", "it's her number, she's just not the one talking",
+        "I picked up his phone by mistake", "this is his work phone, I'm his secretary",
+        "it's my wife's phone, I'm the husband", "this is the house phone, she's not in",
+        "she lent me her phone for the day"],
+    ("identity", "not_patient", "f5-bare-no"): [
+        "no it isn't her", "nah, that's not me", "no love, not me", "no, this isn't him speaking",
+        "no, I'm somebody else", "no, you've got the husband", "no o, is not me", "no, that's not myself"],
+    ("identity", "wrong_number", "f5-wrong"): [
+        "there's no one here by that name, this is a business line", "I think you've got a digit wrong",
+        "nobody of that name lives at this address", "you must have an old number for them",
+        "this is a new sim, I don't know who had it before", "I've never heard that name in my life",
+        "we've had this landline twenty years and there's never been anyone called that",
+        "you've mixed up the numbers, dear, nobody here's called that", "sorry, no such person at this number",
+        "I am not knowing this person, wrong number it seems", "no, no, nobody like that here, you have the wrong one",
+        "that name means nothing to me, you've dialled wrong"],
+    ("identity", "question", "f5-who"): [
+        "hang on, before I say anything, who are you with", "how do I know you're really from the clinic",
+        "which practice is this, I'm with two", "is this about the scan or something else",
+        "what's it concerning, please", "who's on the line", "who be this please",
+        "where you calling from, sorry?", "what is it pertaining to", "which hospital is this calling",
+        "is this the chemist or the doctor's"],
+    ("identity", "question", "f5-fishing"): [
+        "just read me the appointment and I'll write it down for her",
+        "can you not just tell me what day it's for", "which day is it for, I'll put it on the calendar",
+        "is it the eye clinic again, I'll remind him", "give me the time, I do his diary",
+        "what's he going in for this time"],
+    ("identity", "unclear", "f5-noise"): [
+        "hello? you're breaking up", "sorry, can't hear a thing, I'm at the match", "what? I've got the hoover on",
+        "wait, wait, I'm on speaker, say again", "sorry I just woke up, what", "huh whats that the trains going past",
+        "ehh, I no hear you well", "say that one more time please"],
+    ("identity", "opt_out", "f5-stop"): [
+        "we're on the do not call list, stop ringing this number", "I'm not doing this, don't phone here again",
+        "please delete this number from your records and stop calling", "you people call every day, stop it now",
+        "no more calls to this house, thank you"],
+    ("identity", "callback_later", "f5-later"): [
+        "I'm just in the middle of something, can you ring her back at four",
+        "she'll be back from the school run at half three, try then", "I'm driving, call me back in twenty minutes",
+        "could you ring after the weekend, we're away", "can you call back when I'm not at work, after five"],
+    ("identity", "human", "f5-person"): [
+        "can I just speak to the receptionist instead of you",
+        "is there a real person I can talk to please, I don't trust these"],
+    # ---- appointment -------------------------------------------------------------------------------------
+    ("appointment", "confirm", "f5-subordinate"): [
+        "well as long as my son can get the morning off, which he said he can, then yes I'll be there",
+        "my husband was going to drive me but he's poorly so I'll get the bus, so yes, I'll be there",
+        "I was worried it'd clash with my physio but that's Wednesday, so that's fine",
+        "since it's only round the corner from my work, I'll just pop in, yeah",
+        "I've been waiting ages for this so I'm definitely not missing it",
+        "because I finish at twelve that day I can come straight over",
+        "the thing is I've booked the day off for it already, so yes",
+        "now that my daughter's back from holiday she can bring me, so I'll be there",
+        "I wrote it on the calendar as soon as I got the letter, so I'll be there",
+        "after what happened last time I'm making sure I'm there early",
+        "even though it's a bit early for me I'll manage it", "although I hate coming in, I'll be there"],
+    ("appointment", "confirm", "f5-regional"): [
+        "yes o, I will come", "no wahala, I'll be there", "by God's grace I'll be there", "yes man, I'll reach",
+        "aye, I'll manage that fine", "I will be coming, don't worry madam",
+        "yes, I'll come, I'll take leave from office", "okay po, I will go", "yes, I'll attend po",
+        "si, yes, I go to the appointment", "yes I will be there, is fine for me",
+        "yeah, that's fine, I'll be there, innit", "wicked, I'll be there", "grand so, I'll see ye then",
+        "sure I'll be down, no problem", "dat fine, me will come"],
+    ("appointment", "confirm", "f5-elder"): [
+        "oh yes, I'll be there, I don't go anywhere else these days", "I shall make my way there, yes",
+        "yes, the hospital car is collecting me", "yes, I've told my carer, she'll bring me",
+        "that's alright dear, I'll be there with my stick", "please God I'll be there", "yes, I'll come, put me down",
+        "oh yes, I'll be waiting at the door for my lift"],
+    ("appointment", "confirm", "f5-asr-runon"): [
+        "ya ya thats fine ill come", "yeah thats grand ill be in then", "ok sound yeah I'll be their",
+        "yes I'm gonna be there", "yeah gonna make it no problem", "yea ima be there",
+        "i will come yes yes fine fine", "yeah dats fine fi me", "yes its fine for tuesday",
+        "yeah kinda busy but I'll be there", "yep yep see you then bye"],
+    ("appointment", "confirm", "f5-plus-question"): [
+        "yes I'll come, will I need to fast?", "I'll be there, is it okay to bring my little one?",
+        "yes, fine, will it be the same nurse?", "that's fine, do they still stamp the parking ticket?",
+        "yeah I'll come, is it upstairs?", "I'll be there, remind me the address?"],
+    ("appointment", "confirm", "f5-no-change"): [
+        "I wouldn't miss it for the world", "no, no, I'm not cancelling, I'll be there",
+        "no problem at all, I'll come", "I don't need to change anything, it's fine",
+        "far as I know nothing's changed, so I'll come", "there's no problem with that date",
+        "I've no reason not to come"],
+    ("appointment", "reschedule", "f5-subordinate"): [
+        "well the thing is my daughter drives me and she's working tuesday so could we do another day",
+        "because my car's in the garage all that week I'd need a different day",
+        "since they changed my shifts I'm on lates now, so the morning's no good",
+        "I was going to say, we're flying out on the third, so could it be after we're back",
+        "my physio's at the same time, so can you move it",
+        "with the school holidays I've got the kids all week, could we do the week after",
+        "I'd come but I've just had my knee done and can't drive for six weeks, so later please",
+        "as much as I'd like to, I've got a funeral that morning",
+        "seeing as I'm working till six every day that week, is there an evening",
+        "the problem is the bus doesn't get there till after ten",
+        "it's Eid that day so I won't be able to, another day please",
+        "I'm fasting that week, could we do it after"],
+    ("appointment", "reschedule", "f5-regional"): [
+        "please abeg, change the date, I'll travel", "I no fit come that day, change it please",
+        "no man, that day cyaan work", "och, I cannae make that, can we shift it",
+        "I won't manage that day, can ye move it", "that date is not suiting me, kindly give another",
+        "kindly postpone it by one week", "I can't po, can we move it", "no puedo that day, another day please",
+        "I'm gonna be outta town, can we push it back", "can't do it that day bro, can we switch it",
+        "I'll be at my mam's in Cork, can we change it"],
+    ("appointment", "reschedule", "f5-asr"): [
+        "i cant make it can we do a different day", "need to move it to next week", "I cant then got work",
+        "can we push it back a weak", "is there any way to change it to the after noon",
+        "I'll be away that weak can we change it"],
+    ("appointment", "reschedule", "f5-no"): [
+        "no I won't be able to, sorry", "nah I can't that day", "no dear, not that day", "no, not possible for me",
+        "sorry, no can do", "I can't, sorry love", "no, I can't manage it", "no o, I no go fit"],
+    ("appointment", "cancel", "f5-cancel"): [
+        "I've been discharged so I won't be needing it",
+        "the consultant said I don't need a follow up, so you can cancel it",
+        "I got seen in A and E already so cancel that", "we're relocating back to Manila so please cancel",
+        "abeg cancel it, I don't need it again", "since I've been feeling better I'd rather just cancel",
+        "I'm not going to bother, you can cancel", "I'm on a waiting list at the hospital now so cancel this one",
+        "kindly cancel my appointment", "cancel it, I'm going to see my own doctor", "cancel, por favor",
+        "delete the appointment, I don't want it", "I'm going to give it a miss altogether",
+        "the tooth came out by itself so no need now", "I've decided not to go ahead with the procedure, so cancel",
+        "gonna cancel that one thanks", "cancel it, I'm not coming no more",
+        "my insurance won't cover it so I'll cancel", "I don't want it anymore, please cancel it po",
+        "I've thought about it and I'd rather not have it done, cancel please"],
+    ("appointment", "callback_later", "f5-later"): [
+        "I'm on the ward, I can't talk, ring me at tea time", "can you phone back in an hour, I'm on the school run",
+        "I'm at mosque, call me after", "ring back after six, I'll have my diary",
+        "I'm in a meeting, call me back later please", "call me later ya, I'm busy now"],
+    ("appointment", "not_patient", "f5-relative"): [
+        "it's his appointment not mine, I'm his wife", "I'm only the daughter, I'll have to ask her",
+        "she's my mum, I'll pass it on when she's back", "I'm the carer, I'll make sure she gets there",
+        "I'll tell my husband, it's for him", "that's for my son, I'm his dad"],
+    ("appointment", "wrong_number", "f5-wrong"): [
+        "what appointment? I've not booked anything with you, you've got the wrong person",
+        "I'm not a patient there, never have been", "I've never been to that clinic in my life, wrong number",
+        "you've got me mixed up with somebody else", "I'm not on your books at all, wrong number"],
+    ("appointment", "opt_out", "f5-stop"): [
+        "I've asked you before to stop calling me, please stop", "take me off your list, I don't want reminders",
+        "I don't want any more of these calls, ever", "stop ringing my phone, I'll ring you",
+        "please, no more automated calls to me"],
+    ("appointment", "human", "f5-person"): [
+        "can I speak to a proper person about this", "could you put me through to the reception, please",
+        "I'd like to talk to the nurse directly", "let me talk to somebody at the front desk",
+        "get me a human, this thing doesn't understand me"],
+    ("appointment", "question", "f5-practical"): [
+        "what do I need to bring with me", "is it with the same consultant as last time",
+        "could you tell me which building it's in", "will I need to take my contact lenses out",
+        "is it okay if I come in my work clothes", "can I take my tablets that morning as usual",
+        "do I need to stop my blood thinners", "is it the one where they put the camera down",
+        "will I be able to drive afterwards", "how long will I be there, roughly",
+        "is there somewhere to leave my pram", "what's the postcode for the sat nav",
+        "is the parking free or do I need change", "am I seeing the doctor or the nurse", "which door do I go to",
+        "is it going to be a video call or in person", "I need to bring my passport or what?",
+        "they will give me the result same day?"],
+    ("appointment", "question", "f5-clarify"): [
+        "sorry, which day did you say it was", "the fourteenth, is that a Monday?",
+        "was that half past or quarter past",
+        "is this the appointment I made on the phone last week", "did you say nine in the morning or evening",
+        "wait, this month or next month", "what's it for again, I've forgotten",
+        "which clinic is that for, the foot one?"],
+    ("appointment", "unclear", "f5-unsure"): [
+        "I honestly couldn't tell you right now", "that's a good question, I'm not sure",
+        "I'm not sure yet, it all depends on the hospital", "possibly, I'll have to see", "mmm, maybe",
+        "I'm not certain, my memory's not what it was", "I don't know what I'm doing that day yet",
+        "hmm, I'll have to check the rota", "perhaps, perhaps not", "I cannot say for sure now",
+        "I might, I might not", "it's hard to say with the kids",
+        "not sure to be honest, everything's up in the air at work",
+        "we'll see how it goes", "I don't know o"],
+    ("appointment", "unclear", "f5-noise"): [
+        "sorry, you're breaking up, what was that", "huh? say again, I'm on the motorway",
+        "sorry, the kids were shouting, can you repeat it", "I didn't hear any of that, love",
+        "you there? you went quiet", "hang on, I'm putting you on speaker",
+        "sorry, I'm just getting off the bus, one second", "my English is small, please slowly",
+        "ay sorry, what you said?", "the line's crackling, I only got half of that"],
+    ("appointment", "unclear", "f5-offtopic"): [
+        "my cat's just knocked something over, hold on", "I've just come out of work and I'm shattered",
+        "I was just thinking about you lot actually", "the weather's awful here today", "I'm just making a cup of tea",
+        "did I leave the gas on, hang on"],
+    # ---- yes_no --------------------------------------------------------------------------------------------
+    ("yes_no", "confirm", "f5-yes"): [
+        "yes, please go ahead and do that", "yes o, do it", "aye, on ye go", "sure thing, that works",
+        "yes please, that'll save me ringing", "okay po, yes", "yes na, go ahead",
+        "oh yes, that would be a great help dear", "yea do that", "yes, sounds like a plan", "uh huh, go on then",
+        "yes, I'd be grateful", "si, yes please", "yes man, go ahead", "that'll be fine, yes", "I suppose so, yes",
+        "yeah why not, let's do it", "please do that for me, thank you"],
+    ("yes_no", "confirm", "f5-yes-after-preamble"): [
+        "I've been meaning to sort that out for ages, so yes please",
+        "honestly that would make my life easier, yes", "since I'm on the phone now, yes, go ahead",
+        "if it's no trouble, then yes please", "my daughter usually does all this but yes, I'm happy for you to do it",
+        "as long as it's not a bother, yes"],
+    ("yes_no", "unclear", "f5-no"): [
+        "no, I'm alright for now", "no, leave it as it is", "no o, I'm fine", "no, thanks, I'm good", "naw, ah'm fine",
+        "no thank you madam", "no po, thank you", "no, it's not necessary", "no, I'll manage", "no need, thanks anyway",
+        "nope, nothing else", "no, that's fine as it is", "no gracias", "I'd rather not, thanks", "not today, thanks"],
+    ("yes_no", "unclear", "f5-unsure"): [
+        "I don't know, what do you think", "hmm, let me have a think", "I'm not really sure what you're asking",
+        "can you explain that again", "I'm not sure, maybe", "sorry, I didn't catch the question"],
+    ("yes_no", "question", "f5-q"): [
+        "will it be the same front desk lady who rings", "how long until they call me",
+        "would I get a text to confirm it", "what number would they call me on", "is there a charge for cancelling",
+        "what happens if I say no"],
+    ("yes_no", "cancel", "f5-cancel"): [
+        "no, I want it cancelled instead", "cancel it please, I won't be going", "please cancel, I don't need it",
+        "nah, scrap the whole appointment"],
+    ("yes_no", "reschedule", "f5-move"): [
+        "I'd rather find another day instead", "can you book me a different time instead",
+        "rather than that, could I change the date", "move it, please, to next week"],
+    ("yes_no", "callback_later", "f5-later"): [
+        "ring me back tomorrow and I'll decide", "I'm at work, call me later",
+        "I need to check with my wife, ring me tonight"],
+    ("yes_no", "human", "f5-person"): [
+        "just put me through to someone", "I want to speak to the front desk myself",
+        "can I talk to an actual person about it"],
+    ("yes_no", "opt_out", "f5-stop"): [
+        "no, and please don't call me again", "no, and take my number off your list",
+        "I don't want any more calls, that's my answer"],
+    # ---- slot_choice ---------------------------------------------------------------------------------------
+    ("slot_choice", "confirm", "f5-pick"): [
+        "the half nine would be good", "I'll have the Wednesday one", "ooh the morning, before it gets hot",
+        "the earlier, so I can go to work after", "stick me in the after-lunch one", "the Monday at four, please",
+        "go on, the Friday", "the first is fine po", "I take the second, thank you", "make it the later one",
+        "twelve fifteen is good", "the one at quarter to eleven", "third one please", "oh, the Thursday, definitely",
+        "the one in the afternoon suits", "I'll go with whatever's soonest",
+        "the earliest one is best, I want it over with",
+        "second please, the first I'm at work", "could I get the first one please?",
+        "could you book me into the Tuesday?"],
+    ("slot_choice", "confirm", "f5-pick-preamble"): [
+        "well I've got work in the morning so the afternoon one would be better",
+        "since I drop the kids at nine, the half ten is perfect",
+        "my husband's off on Friday so he can take me, the Friday please",
+        "I've got physio on Monday so I'll take the Wednesday",
+        "the bus only runs every hour so the eleven o'clock one please",
+        "because of my dialysis the morning one won't work, so the later one",
+        "hmm, Tuesday's bin day, not that it matters, I'll take Tuesday",
+        "I can get a lift from my son on Thursday, so Thursday"],
+    ("slot_choice", "confirm", "f5-regional-asr"): [
+        "the furst one", "the secant one please", "tuesdy is good", "ill take the won at ten",
+        "second one is ok for me only", "the morning one po", "de first one, yes", "aye the second yin"],
+    ("slot_choice", "reschedule", "f5-decline"): [
+        "none of those suit, I'm working all week", "I'm on holiday that whole week, anything after",
+        "none of them, have you something in the evening", "is there nothing sooner than that",
+        "could you look for something on a weekend instead", "those are all too early, I can't get there before ten",
+        "have you got anything at all next month", "no, none, sorry, I need a later week",
+        "those times no good, I work", "none of these, I'm in hospital then",
+        "not any of them, my son can't drive me those days", "what about Thursday instead",
+        "no, neither, I do school pickups then"],
+    ("slot_choice", "question", "f5-q"): [
+        "is the Wednesday one with the same doctor", "which of them is the shortest wait",
+        "is the later one still before the clinic shuts", "are those all at the main hospital",
+        "how long's the second one for", "can you tell me which one's with a nurse"],
+    ("slot_choice", "unclear", "f5-unclear"): [
+        "sorry, you said them too fast", "um, hang on, which was the first again", "hmm, I really don't know",
+        "wait, let me check my calendar", "errr", "my mind's gone blank"],
+    ("slot_choice", "cancel", "f5-cancel"): [
+        "I don't want any of them, just cancel it", "none, I'll not bother, cancel the appointment",
+        "you know what, let's just cancel"],
+    ("slot_choice", "callback_later", "f5-later"): [
+        "let me ask my husband and ring me back", "could you call me later with those, I'm driving",
+        "ring back tomorrow, I'll have my diary"],
+    ("slot_choice", "human", "f5-person"): [
+        "I'd rather sort it with the front desk", "put me through to a person to pick"],
+    ("slot_choice", "opt_out", "f5-stop"): [
+        "no, and stop calling me about it", "take my number off your list please"],
+    # ---- more, for identity safety and CV's weakest labels (unclear, question, wrong number) -----------------
+    ("identity", "not_patient", "f5-yes-relay"): [
+        "yes, this is the right number for her, she's at work", "yeah, she's my sister, she's not up yet",
+        "yes, he lives here, but he has gone out", "yes, I'm sitting with her, she can't manage the phone",
+        "yes, speaking on her behalf", "yeah, it's the right number, but I'm her mum",
+        "yes, mum's right here but she's deaf, I'll talk for her",
+        "yes, I'm the daughter, mum asked me to deal with you"],
+    ("identity", "wrong_number", "f5-wrong-2"): [
+        "she used to have this number, but not any more",
+        "this number's been with me since the summer, I don't know them",
+        "no, this is a takeaway, you've got a wrong number", "there's no patient here, this is an office"],
+    ("appointment", "question", "f5-more"): [
+        "do I have to pay anything for it", "will the doctor speak Spanish", "is it the blood test where I can't eat",
+        "is there a ramp for my scooter"],
+    ("appointment", "unclear", "f5-elder-lost"): [
+        "I'm a bit muddled today, love", "I'll have to ask my son, he does my diary",
+        "my head's all over the place this week", "oh dear, I don't know what to say",
+        "I'm not really with it today, sorry"],
+    ("slot_choice", "unclear", "f5-unclear-2"): [
+        "there's a lot to take in", "ooh, decisions, decisions", "I'm trying to remember what I've got on"],
+}
+
+
 def asr_variant(text: str) -> str:
     """A spoken-ASR form: lower case, no punctuation, a filler in front (picked by a hash of the text)."""
     plain = re.sub(r"[^a-z0-9' ]+", " ", text.lower())
@@ -1031,7 +1394,7 @@ def asr_variant(text: str) -> str:
     return f"{filler} {plain}"
 
 
-BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3, FAMILIES_4)
+BATCHES = (FAMILIES, FAMILIES_2, FAMILIES_3, FAMILIES_4, FAMILIES_5)
 assert sum(map(len, BATCHES)) == len(set().union(*BATCHES)), "a family name is reused across batches"
 
 

@@ -278,6 +278,24 @@ def test_a_gran_or_nan_is_a_third_party_at_identity(text: str):
     assert classify(text, "identity").intent == "not_patient"
 
 
+@pytest.mark.parametrize("text", ["this is her twin speaking", "it's her godfather", "this is her hubby",
+                                  "you're talking to her childminder", "it's her mam here", "this is her ex"])
+def test_household_words_after_her_are_a_third_party_at_identity(text: str):
+    """"This is her <word>" names someone of the patient's, also for words no earlier rule listed (fifth family
+    batch: "yes, this is her twin" and "it's her hubby here" were read as the patient's own "this is her")."""
+    assert not confirms_identity(text, "Maria")
+    assert classify(text, "identity", "Maria").intent == "not_patient"
+
+
+@pytest.mark.parametrize("text", ["I'm the mum, I'll see he gets there", "this is the husband, yes, we'll be there",
+                                  "it's for her, I'll drive her there", "that's for my son, yes he'll come"])
+@pytest.mark.parametrize("context", ["appointment", "slot_choice"])
+def test_a_third_party_saying_the_patient_will_come_is_not_a_yes(text: str, context: str):
+    """Someone who names their role ("I'm the carer") or gives the appointment to someone else ("it's for him")
+    is not the patient, even when they promise the patient will come (fifth family batch, CV: read as confirm)."""
+    assert classify(text, context).intent == "not_patient"
+
+
 @pytest.mark.parametrize("text", ["don't ring us anymore", "please don't phone us again, we're not interested",
                                   "don't call us, we'll call you"])
 def test_dont_call_us_is_an_opt_out(text: str):
