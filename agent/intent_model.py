@@ -7,7 +7,7 @@ wrote a rule for, but they blur the small words that flip a meaning ("don't canc
 word pairs ("don't cancel", "not changing") keep those. Family-grouped cross-validation on the training rows
 (bench/intent_cv.py) chose the pair: on paraphrase families the rules were never written against (the
 second batch), with the same rules, the embedding alone was right 86.6 % of the time, embedding + word pairs
-90.1 %. A linear model trains in seconds with numpy, deterministically, and its weights are ~780 KB.
+90.1 %. A linear model trains in seconds with numpy, deterministically, and its weights are ~1 MB.
 
 The head predicts *acts*, not final labels: the ten design labels plus `deny` (a plain "no" / "I don't
 think so"). What a plain no means depends on what the agent asked (at the identity step "no" is

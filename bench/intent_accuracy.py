@@ -4,8 +4,8 @@
 
 The held-out sets (tests/agent/data/intents_heldout.jsonl; intents_heldout_v2.jsonl written from scratch
 after v1's figure was known; intents_heldout_v3.jsonl, written by a session that never saw the classifier or
-the other sets, before the third family batch; intents_heldout_v4.jsonl, written the same way before the encoder
-was fine-tuned) are never trained or tuned on; `--misses` lists the tuning
+the other sets, before the third family batch; intents_heldout_v4.jsonl and intents_heldout_v5.jsonl, written the
+same way, each committed before the changes it measures) are never trained or tuned on; `--misses` lists the tuning
 set's misses only, so that looking for training ideas never shows a held-out reply (`--heldout-misses` is for
 auditing labels); the tuning set (intents.jsonl) is what the shipped head was trained on, so its figure
 is optimistic by construction. Both are printed side by side. Time per reply is measured on texts not
@@ -62,13 +62,14 @@ def main() -> int:
     heldout_v2 = read_rows(DATA / "intents_heldout_v2.jsonl")
     heldout_v3 = read_rows(DATA / "intents_heldout_v3.jsonl")
     heldout_v4 = read_rows(DATA / "intents_heldout_v4.jsonl")
+    heldout_v5 = read_rows(DATA / "intents_heldout_v5.jsonl")
     redteam = read_rows_redteam(DATA / "identity_redteam.jsonl")
     seen = {_norm(r["text"]) for r in tuning + families}
     unseen = [r for r in heldout if _norm(r["text"]) not in seen]
     result = {"tuning": evaluate(tuning), "tuning_families": evaluate(families), "heldout": evaluate(heldout),
               "heldout_unseen_text": evaluate(unseen),
               "heldout_v2": evaluate(heldout_v2), "heldout_v3": evaluate(heldout_v3),
-              "heldout_v4": evaluate(heldout_v4)}
+              "heldout_v4": evaluate(heldout_v4), "heldout_v5": evaluate(heldout_v5)}
     red_confirms = [t for t in redteam if classify(t, "identity", "Maria").intent == "confirm"]
     result["redteam"] = {"rows": len(redteam), "read_as_confirm": len(red_confirms), "which": red_confirms}
     embedding.embed.cache_clear()
@@ -92,13 +93,15 @@ def main() -> int:
         head_times.append((time.perf_counter() - t0) * 1000)
     result["ms_per_reply_learned_path"] = {"median": round(statistics.median(head_times), 2),
                                            "p95": round(sorted(head_times)[int(0.95 * len(head_times))], 2)}
-    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4"):
+    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4",
+              "heldout_v5"):
         if not (args.heldout_misses or (args.misses and k in ("tuning", "tuning_families"))):
             result[k].pop("misses")
     if args.json:
         print(json.dumps(result))
         return 0
-    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4"):
+    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4",
+              "heldout_v5"):
         r = result[k]
         print(f"{k:22s} {r['accuracy'] * 100:6.2f} %  ({r['rows']} replies, "
               f"{r['safety_read_as_confirm']} opt-out/third-party/wrong-number read as confirm)")
