@@ -49,6 +49,11 @@ def evaluate(rows: list[dict]) -> dict:
             "safety_read_as_confirm": unsafe, "misses": misses}
 
 
+# The figures printed, in order: the training rows, then the held-out sets.
+REPORTED = ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4",
+            "heldout_v5")
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", action="store_true", help="print one JSON object")
@@ -93,15 +98,13 @@ def main() -> int:
         head_times.append((time.perf_counter() - t0) * 1000)
     result["ms_per_reply_learned_path"] = {"median": round(statistics.median(head_times), 2),
                                            "p95": round(sorted(head_times)[int(0.95 * len(head_times))], 2)}
-    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4",
-              "heldout_v5"):
+    for k in REPORTED:
         if not (args.heldout_misses or (args.misses and k in ("tuning", "tuning_families"))):
             result[k].pop("misses")
     if args.json:
         print(json.dumps(result))
         return 0
-    for k in ("tuning", "tuning_families", "heldout", "heldout_unseen_text", "heldout_v2", "heldout_v3", "heldout_v4",
-              "heldout_v5"):
+    for k in REPORTED:
         r = result[k]
         print(f"{k:22s} {r['accuracy'] * 100:6.2f} %  ({r['rows']} replies, "
               f"{r['safety_read_as_confirm']} opt-out/third-party/wrong-number read as confirm)")

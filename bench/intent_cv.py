@@ -33,30 +33,27 @@ def fold_of(row: dict, folds: int) -> int:
 
 
 def part_of(row: dict) -> str:
-    """Which training part a row is: hand-labelled, or a paraphrase family of the first to fifth batch (the later
-    ones, scripts/intent_families.py FAMILIES_2 to FAMILIES_5, were written after the rules and are the closest
-    thing in the training data to replies nobody tuned on)."""
+    """Which training part a row is: hand-labelled, or a paraphrase family of batch N ("families_N", in the order of
+    scripts/intent_families.py BATCHES; the later ones were written after the rules and are the closest thing in
+    the training data to replies nobody tuned on)."""
     fam = row.get("family")
     if not fam:
         return "hand_labelled"
-    key = tuple(fam.split("/")[:3])
-    return ("families_5" if key in _BATCH_5 else "families_4" if key in _BATCH_4 else
-            "families_3" if key in _BATCH_3 else
-            "families_2" if key in _BATCH_2 else "families_1")
+    return f"families_{_BATCH_OF.get(tuple(fam.split('/')[:3]), 1)}"
 
 
-def _batches() -> tuple[set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[str, ...]], set[tuple[str, ...]]]:
+def _batch_of() -> dict[tuple[str, ...], int]:
+    """Family key -> its batch number (1-based), read from the generator so a new batch needs no edit here."""
     import importlib.util
 
     spec = importlib.util.spec_from_file_location("intent_families", ROOT / "scripts" / "intent_families.py")
     assert spec is not None and spec.loader is not None
     mod = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(mod)
-    return (set(getattr(mod, "FAMILIES_2", {})), set(getattr(mod, "FAMILIES_3", {})),
-            set(getattr(mod, "FAMILIES_4", {})), set(getattr(mod, "FAMILIES_5", {})))
+    return {key: n for n, batch in enumerate(mod.BATCHES, start=1) for key in batch}
 
 
-_BATCH_2, _BATCH_3, _BATCH_4, _BATCH_5 = _batches()
+_BATCH_OF = _batch_of()
 
 
 def cross_validate(rows: list[dict], folds: int) -> dict:

@@ -332,4 +332,3 @@ def test_saying_something_about_yourself_is_not_saying_you_are_the_patient(text:
 @pytest.mark.parametrize("text", ["I'm Maria", "yes, I'm maria lopez", "I'm Marie"])   # ASR spellings allowed
 def test_giving_the_patients_name_is(text: str):
     assert confirms_identity(text, "Maria")
-
